@@ -1,0 +1,72 @@
+"""The `ingest` command line: thin Typer commands over the pipeline and the store.
+
+Exit codes: 0 success, 1 partial failure (some feeds failed), 2 usage or configuration error.
+Errors are one line on stderr, never a traceback (set INGEST_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ingest.cli import articles, feeds, fetch
+from ingest.cli.context import AppContext
+from ingest.cli.output import fail
+from ingest.errors import IngestError
+
+app = typer.Typer(
+    name="ingest",
+    help="Fetch feeds, archive full article text, dedupe, and query the archive.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(feeds.app, name="feeds")
+fetch.register(app)
+articles.register(app)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="INGEST_DB_URL",
+            help="SQLAlchemy URL of the archive.",
+            show_default=False,
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="Settings file [default: config/ingest.toml].", show_default=False
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")
+    ] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = AppContext(db_url=db, config_path=config)
+
+
+def main() -> None:
+    """Console entry point: run the app, turning our errors into one line and an exit code."""
+    try:
+        app()
+    except IngestError as exc:
+        if os.environ.get("INGEST_DEBUG"):
+            raise
+        fail(exc)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,31 @@
+"""What every command shares: settings and the archive, opened lazily and once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from ingest.config import Settings, load_settings
+from ingest.store.engine import open_archive
+
+
+@dataclass
+class AppContext:
+    db_url: str | None = None
+    config_path: Path | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path, db_url=self.db_url)
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = open_archive(self.settings.db_url)
+        return self._engine

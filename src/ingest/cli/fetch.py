@@ -1,0 +1,96 @@
+"""`ingest fetch`: one update of the feeds now, with a progress bar and a summary table."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ingest.batch import fetch_once, sync_feeds_files
+from ingest.cli.context import AppContext
+from ingest.cli.output import err, print_table
+from ingest.pipeline import FeedReport
+from ingest.store import feeds as store
+
+
+def register(app: typer.Typer) -> None:
+    app.command("fetch")(fetch)
+
+
+def fetch(
+    ctx: typer.Context,
+    refs: Annotated[
+        list[str] | None, typer.Argument(help="Feed IDs or URLs (default: all).")
+    ] = None,
+    no_fulltext: Annotated[
+        bool, typer.Option("--no-fulltext", help="Archive the feeds' own content; fetch no pages.")
+    ] = False,
+) -> None:
+    """Fetch feeds now and archive their new entries with full article text.
+
+    Exit code 0 when every feed was fine, 1 when some failed (the summary says which and why).
+    """
+    app_ctx: AppContext = ctx.obj
+    settings, engine = app_ctx.settings, app_ctx.engine
+    if no_fulltext:
+        settings = settings.model_copy(update={"fulltext": False})
+    feed_ids = [store.resolve_feed(engine, ref) for ref in refs] if refs else None
+    if feed_ids is None:
+        sync_feeds_files(engine, settings)
+        if not store.list_feeds(engine):
+            err.print("no feeds to fetch: add one with `ingest feeds add URL`", highlight=False)
+            err.print("or list them in config/feeds.toml (see config/feeds.toml.example)")
+            return
+    with Progress(
+        TextColumn("fetching"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("feeds", total=None)
+
+        def done(_report: FeedReport) -> None:
+            progress.advance(task)
+
+        result = asyncio.run(
+            fetch_once(
+                engine,
+                settings,
+                feed_ids,
+                on_claimed=lambda n: progress.update(task, total=n),
+                on_done=done,
+            )
+        )
+    rows = [
+        (
+            r.feed_id,
+            r.url,
+            r.status,
+            r.new,
+            r.updated,
+            r.full,
+            r.fallback,
+            r.error or "; ".join(r.notes),
+        )
+        for r in result.reports
+    ]
+    print_table(
+        "fetch summary",
+        ["feed", "url", "status", "new", "updated", "full text", "feed text", "error"],
+        rows,
+    )
+    for url in result.busy:
+        err.print(f"skipped (another worker is fetching it): {url}", markup=False, highlight=False)
+    for report in result.failed:
+        err.print(
+            f"failed: [{report.feed_id}] {report.url}: {report.error}",
+            markup=False,
+            highlight=False,
+        )
+    if result.failed:
+        err.print(f"{len(result.failed)} of {len(result.reports)} feeds failed", highlight=False)
+        raise typer.Exit(1)

@@ -1,0 +1,111 @@
+"""One typed settings object, loaded once from `config/ingest.toml` and `INGEST_*` environment.
+
+Precedence: built-in defaults < TOML file < environment < command-line options. Every key is
+documented with its default in `config/ingest.toml`; unknown keys are errors, so typos surface.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ingest.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config/ingest.toml")
+DEFAULT_DB_URL = "sqlite:///archive/ingest.db"
+ENV_PREFIX = "INGEST_"
+
+
+class Settings(BaseModel):
+    """Every tunable of `ingest`; see config/ingest.toml for what each one means."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    db_url: str = DEFAULT_DB_URL
+    feeds_files: list[str] = Field(
+        default_factory=lambda: ["config/feeds.toml", "config/feeds.opml"]
+    )
+
+    # HTTP client
+    user_agent: str = "ingest/0.1 (+https://github.com/ingest-archiver/ingest; feed archiver)"
+    concurrency: int = Field(32, ge=1, le=1000)
+    per_host_concurrency: int = Field(2, ge=1, le=100)
+    host_delay: float = Field(1.0, ge=0)  # seconds between two requests to one host
+    connect_timeout: float = Field(10.0, gt=0)
+    request_timeout: float = Field(30.0, gt=0)  # total deadline per request, body included
+    max_feed_bytes: int = Field(10 * 2**20, ge=1024)
+    max_page_bytes: int = Field(5 * 2**20, ge=1024)
+    max_redirects: int = Field(10, ge=0, le=50)
+    redirect_confirmations: int = Field(2, ge=1)
+    allow_networks: list[str] = Field(default_factory=list)
+    respect_robots: bool = True
+    max_cache_age: int = Field(86400, ge=0)  # cap on Cache-Control/Expires/Retry-After waits (s)
+
+    # Pipeline
+    fulltext: bool = True
+    workers: int = Field(0, ge=0, le=64)  # processes for parse/extract; 0 = one per core
+    extract_timeout: float = Field(30.0, gt=0)
+    fetch_log_retention_days: int = Field(30, ge=0)
+
+    # Scheduling (the daemon)
+    min_interval: int = Field(15 * 60, ge=1)  # seconds
+    max_interval: int = Field(24 * 3600, ge=1)
+    max_backoff: int = Field(24 * 3600, ge=1)
+    tick_interval: float = Field(10.0, gt=0)
+    lease_seconds: int = Field(600, ge=5)
+    batch_size: int = Field(50, ge=1)
+    recheck_schedule: list[int] = Field(default_factory=lambda: [3600, 6 * 3600, 86400, 7 * 86400])
+    retry_schedule: list[int] = Field(default_factory=lambda: [600, 3600, 6 * 3600, 86400])
+
+    # Dedupe
+    near_duplicate_distance: int = Field(6, ge=0, le=16)  # SimHash Hamming distance
+    near_duplicate_min_words: int = Field(100, ge=0)
+
+    @field_validator("feeds_files", "allow_networks", mode="before")
+    @classmethod
+    def _split_csv(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("recheck_schedule", "retry_schedule", mode="before")
+    @classmethod
+    def _split_ints(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [int(part) for part in value.split(",") if part.strip()]
+        return value
+
+
+def load_settings(
+    path: Path | None = None,
+    env: dict[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Read the TOML file (optional unless named explicitly), then env, then `overrides`."""
+    env = os.environ if env is None else env
+    explicit = path is not None or f"{ENV_PREFIX}CONFIG" in env
+    path = path or Path(env.get(f"{ENV_PREFIX}CONFIG", DEFAULT_CONFIG_PATH))
+    values: dict[str, Any] = {}
+    if path.exists() or explicit:
+        try:
+            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"invalid config {path}: {exc}") from None
+    fields = Settings.model_fields
+    for name, value in env.items():
+        key = name[len(ENV_PREFIX) :].lower()
+        if name.startswith(ENV_PREFIX) and key in fields:
+            values[key] = value
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "config"
+        raise ConfigError(f"invalid setting {where!r} in {path}: {first['msg']}") from None

@@ -1,0 +1,154 @@
+"""Article pages to `Extracted` records: trafilatura plus our own boilerplate rule.
+
+Runs in a process pool (extraction is CPU-bound and trafilatura is slower with threads), so the
+public functions are module-level and take and return picklable values only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import py3langid
+from lxml import etree
+from lxml.html import HtmlElement
+from trafilatura import bare_extraction
+from trafilatura.htmlprocessing import convert_to_html
+from trafilatura.utils import load_html
+from w3lib.encoding import html_to_unicode
+
+from ingest.parse.sanitize import sanitize_html
+from ingest.records import Extracted
+
+# In-body cross-links ("SEE ALSO: <link to another story>") belong to the page, not to the
+# article, and trafilatura keeps them. A paragraph starting with one of these labels (compared
+# case-insensitively) is dropped; a real sentence rarely starts with a label and a colon.
+CROSSLINK_LABELS: tuple[str, ...] = (
+    "see also:",
+    "read more:",
+    "related:",
+    "also read:",
+    "recommended:",
+)
+# Source elements checked for cross-links before extraction, and output elements after it.
+_CROSSLINK_SOURCE_TAGS = ("p", "div", "li", "blockquote")
+_CROSSLINK_OUTPUT_TAGS = ("p", "item", "head", "quote")
+# In the page, a cross-link is mostly link text: at least this share of the text after the label.
+_CROSSLINK_MIN_LINK_SHARE = 0.5
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "datePublished",
+    "pubdate",
+)
+
+
+def decode_html(body: bytes, content_type: str) -> str:
+    """Decode by HTTP charset, BOM, `<meta charset>`, then detection.
+
+    trafilatura given bytes ignores the HTTP charset and mis-decodes such pages, so it always gets
+    text decoded here.
+    """
+    return html_to_unicode(content_type, body)[1]
+
+
+def extract_article(html: str, url: str) -> Extracted | None:
+    """The article in a decoded page, or None when no article text is found."""
+    tree = load_html(html)
+    if tree is None:
+        return None
+    published = _meta_published(tree)
+    _drop_source_crosslinks(tree)
+    document = bare_extraction(
+        tree,
+        url=url,
+        with_metadata=True,
+        include_comments=False,  # default True: extracts reader comments too; we never keep them
+        favor_precision=True,
+        deduplicate=False,  # its cache spans documents: it would cut text seen on earlier pages
+        include_links=False,
+        include_tables=True,
+        output_format="python",
+    )
+    if document is None or document.body is None:
+        return None
+    text = "\n".join(
+        line for line in (document.text or "").splitlines() if not is_crosslink(line)
+    ).strip()
+    if not text:
+        return None
+    if published is None and document.date:
+        published = _parse_date(document.date)  # trafilatura's date is a day only
+    return Extracted(
+        text=text,
+        html=_article_html(document.body, url),
+        title=document.title or None,
+        author=document.author or None,
+        published=published,
+        sitename=document.sitename or None,
+        language=py3langid.classify(text)[0],
+        description=document.description or None,
+        image=document.image or None,
+        categories=tuple(document.categories or ()),
+        tags=tuple(document.tags or ()),
+        canonical_url=document.url or None,  # rel=canonical (or og:url), else `url`
+    )
+
+
+def is_crosslink(text: str) -> bool:
+    """Whether a paragraph's text starts with a cross-link label (see CROSSLINK_LABELS)."""
+    return " ".join(text.split()).casefold().startswith(CROSSLINK_LABELS)
+
+
+def _drop_source_crosslinks(tree: HtmlElement) -> None:
+    """Remove cross-link paragraphs from the page before trafilatura weighs its blocks.
+
+    Only when the text after the label is mostly link text: a wrapper `<div>` whose first
+    paragraph is a cross-link also "starts with" the label, and must not take the article with it.
+    """
+    doomed = []
+    for element in tree.iter(*_CROSSLINK_SOURCE_TAGS):
+        text = " ".join(element.text_content().split())
+        if not is_crosslink(text):
+            continue
+        rest = text.split(":", 1)[1].strip()
+        linked = sum(len(" ".join(a.text_content().split())) for a in element.iter("a"))
+        if rest and linked >= _CROSSLINK_MIN_LINK_SHARE * len(rest):
+            doomed.append(element)
+    for element in doomed:
+        if element.getparent() is not None:
+            element.drop_tree()  # keeps the tail text
+
+
+def _article_html(body: etree._Element, url: str) -> str | None:
+    """Sanitized HTML of trafilatura's output tree (headings, lists and tables kept).
+
+    `convert_to_html` is what `trafilatura.extract(output_format="html")` uses; calling it on the
+    tree we already have saves a second extraction pass.
+    """
+    for element in list(body.iter(*_CROSSLINK_OUTPUT_TAGS)):
+        if is_crosslink("".join(element.itertext())) and element.getparent() is not None:
+            element.getparent().remove(element)
+    html_root = convert_to_html(body)
+    # nh3 drops the <body> wrapper and keeps its content (text directly in it included).
+    markup = etree.tostring(html_root[0], encoding="unicode", method="html")
+    return sanitize_html(markup, url) or None
+
+
+def _meta_published(tree: HtmlElement) -> datetime | None:
+    """The full publication timestamp from the page's meta tags (trafilatura keeps the day)."""
+    for meta in tree.iter("meta"):
+        key = meta.get("property") or meta.get("name") or meta.get("itemprop")
+        if key in _PUBLISHED_META and (published := _parse_date(meta.get("content"))):
+            return published
+    return None
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    """ISO 8601 to aware UTC; no offset means UTC."""
+    if not value or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

@@ -1,0 +1,39 @@
+"""Feeds declared in files under `config/` (a TOML list or OPML), so a deployment is configured
+by files: `fetch` and the daemon sync them into the archive before each run."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import listparser
+
+from ingest.errors import ConfigError
+
+Declared = list[tuple[str, str | None]]  # (url, title)
+
+
+def read_feeds_file(path: Path) -> Declared:
+    """The feeds a file declares; ConfigError (one line) when it is unreadable or malformed.
+
+    TOML: `[[feeds]]` tables with `url` and optional `title`. OPML: every outline with xmlUrl.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read feeds file {path}: {exc.strerror or exc}") from None
+    if path.suffix.lower() in (".opml", ".xml"):
+        parsed = listparser.parse(data)
+        if parsed.bozo and not parsed.feeds:
+            raise ConfigError(f"invalid OPML in {path}: {parsed.bozo_exception}")
+        return [(feed.url, feed.title or None) for feed in parsed.feeds]
+    try:
+        table = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"invalid feeds file {path}: {exc}") from None
+    declared: Declared = []
+    for item in table.get("feeds", []):
+        if not isinstance(item, dict) or not isinstance(item.get("url"), str):
+            raise ConfigError(f"invalid feeds file {path}: each [[feeds]] needs a url string")
+        declared.append((item["url"], item.get("title")))
+    return declared

@@ -1,0 +1,357 @@
+"""The HTTP layer: every network or HTTP fault comes back as a FetchResult, never an exception.
+
+Three connection pools: feeds (the user chose them, so any address), article pages (kept alive,
+only addresses allowed for everyone), and pages of feeds that live on a private address (may
+reach that address, so never kept alive: a pooled connection must not outlive the request whose
+origin allowed it). Redirects are followed by hand so every hop passes the URL checks, robots,
+the host gate and, through the socket factory, the address policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import partial
+
+import aiohttp
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from ingest.config import Settings
+from ingest.errors import ErrorClass
+from ingest.fetch.decode import BodyTooLarge, BoundedDecoder, DecodeError, IncompleteBody
+from ingest.fetch.guard import (
+    RequestScope,
+    SocketFactory,
+    guarded_socket_factory,
+    request_scope,
+    resolve_origin,
+)
+from ingest.fetch.hosts import HostGate, HostGateProtocol, host_key, retry_after
+from ingest.fetch.robots import RobotsCache, agent_token
+from ingest.fetch.status import REDIRECT_STATUSES, classify_status
+from ingest.fetch.urlpolicy import is_allowed, parse_networks
+from ingest.records import FetchResult, Validators
+
+FEED_ACCEPT = (
+    "application/atom+xml, application/rss+xml, application/feed+json, application/rdf+xml,"
+    " application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+ROBOTS_ACCEPT = "text/plain, */*;q=0.5"
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+ROBOTS_MAX_BYTES = 512 * 1024  # what Google reads of a robots.txt
+ROBOTS_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How one kind of request is made."""
+
+    session: aiohttp.ClientSession
+    accept: str
+    cap: int  # decoded bytes
+    timeout: float  # total for all hops, bodies included
+    html_only: bool = False
+    robots: bool = False
+
+
+@dataclass(slots=True)
+class _Hop:
+    """One request and its response, filled in as far as it got."""
+
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    error_class: ErrorClass | None = None
+    error: str | None = None
+    bytes_read: int = 0
+
+    def fail(self, error_class: ErrorClass, error: str) -> _Hop:
+        self.error_class, self.error = error_class, error
+        self.body = None
+        return self
+
+
+@dataclass(slots=True)
+class _Budget:
+    """Seconds left of the total deadline; time spent queueing at the host gate is not counted."""
+
+    left: float
+
+
+class Fetcher:
+    """Fetch feeds and article pages within limits, politely and safely. Use as `async with`."""
+
+    _feed_plan: _Plan
+    _page_plan: _Plan
+    _origin_page_plan: _Plan
+
+    def __init__(self, settings: Settings, hosts: HostGateProtocol | None = None) -> None:
+        self._settings = settings
+        self._hosts = (
+            hosts
+            if hosts is not None
+            else HostGate(settings.per_host_concurrency, settings.host_delay)
+        )
+        self._allow = parse_networks(settings.allow_networks)
+        self._agent = agent_token(settings.user_agent)
+        self._robots = RobotsCache(self._agent)
+        self._sessions: list[aiohttp.ClientSession] = []
+
+    async def __aenter__(self) -> Fetcher:
+        s = self._settings
+        feeds = self._session()
+        pages = self._session(guarded_socket_factory(self._allow, honour_origin=False))
+        near_origin = self._session(
+            guarded_socket_factory(self._allow, honour_origin=True), force_close=True
+        )
+        self._feed_plan = _Plan(feeds, FEED_ACCEPT, s.max_feed_bytes, s.request_timeout)
+        self._page_plan = _Plan(
+            pages, PAGE_ACCEPT, s.max_page_bytes, s.request_timeout, True, s.respect_robots
+        )
+        self._origin_page_plan = replace(self._page_plan, session=near_origin)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        for session in self._sessions:
+            await session.close()
+        self._sessions.clear()
+
+    def _session(
+        self, socket_factory: SocketFactory | None = None, *, force_close: bool = False
+    ) -> aiohttp.ClientSession:
+        s = self._settings
+        connector = aiohttp.TCPConnector(
+            limit=s.concurrency,
+            limit_per_host=s.per_host_concurrency,
+            socket_factory=socket_factory,
+            force_close=force_close,
+        )
+        session = aiohttp.ClientSession(
+            connector=connector,
+            auto_decompress=False,  # decoded here, under the size cap
+            trust_env=False,  # an environment proxy would connect on our behalf, unchecked
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=s.connect_timeout),
+            headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+        )
+        self._sessions.append(session)
+        return session
+
+    async def fetch_feed(self, url: str, validators: Validators | None = None) -> FetchResult:
+        """Fetch a subscribed feed: any address (the user chose it), no robots.txt."""
+        return await self._fetch(url, validators, self._feed_plan, None, time.monotonic())
+
+    async def fetch_page(
+        self, url: str, origin: str | None = None, validators: Validators | None = None
+    ) -> FetchResult:
+        """Fetch an article page linked from the feed at `origin`, under the address policy."""
+        started = time.monotonic()
+        origin_addrs = (
+            await resolve_origin(origin, self._settings.connect_timeout) if origin else frozenset()
+        )
+        private_origin = any(
+            not is_allowed(ip, port, allow=self._allow, origin_addrs=frozenset())
+            for ip, port in origin_addrs
+        )
+        plan = self._origin_page_plan if private_origin else self._page_plan
+        with request_scope(RequestScope(origin_addrs)) as scope:
+            return await self._fetch(url, validators, plan, scope, started)
+
+    async def _fetch(
+        self,
+        url: str,
+        validators: Validators | None,
+        plan: _Plan,
+        scope: RequestScope | None,
+        started: float,
+    ) -> FetchResult:
+        result = await self._follow(url, validators, plan, scope)
+        return replace(result, duration_ms=round((time.monotonic() - started) * 1000))
+
+    async def _follow(
+        self, url: str, validators: Validators | None, plan: _Plan, scope: RequestScope | None
+    ) -> FetchResult:
+        headers = {"Accept": plan.accept}
+        if validators and validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators and validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        budget = _Budget(plan.timeout)
+        redirects: list[tuple[int, str]] = []
+        seen = {url}
+        limit = self._settings.max_redirects
+        current = url
+        while True:
+            hop = await self._visit(current, headers, plan, budget, scope)
+            location = hop.headers.get("location")
+            if hop.error_class or hop.status not in REDIRECT_STATUSES or location is None:
+                break
+            assert hop.status is not None
+            try:
+                target = str(URL(current).join(URL(location)))
+            except ValueError:
+                hop.fail(ErrorClass.REDIRECTS, f"unusable Location {location!r}")
+                break
+            redirects.append((hop.status, target))
+            if target in seen:
+                hop.fail(ErrorClass.REDIRECTS, f"redirect loop at {target}")
+                break
+            if len(redirects) > limit:
+                hop.fail(ErrorClass.REDIRECTS, f"more than {limit} redirects")
+                break
+            seen.add(target)
+            current = target
+        return FetchResult(
+            url=url,
+            final_url=current,
+            status=hop.status,
+            headers=hop.headers,
+            body=hop.body,
+            error_class=hop.error_class,
+            error=hop.error,
+            bytes_read=hop.bytes_read,
+            redirects=tuple(redirects),
+        )
+
+    async def _visit(
+        self,
+        url: str,
+        headers: dict[str, str],
+        plan: _Plan,
+        budget: _Budget,
+        scope: RequestScope | None,
+    ) -> _Hop:
+        """Check one URL (scheme, robots.txt) and request it."""
+        try:
+            target = URL(url)
+        except ValueError:
+            return _Hop().fail(ErrorClass.BLOCKED, f"invalid URL {url!r}")
+        if target.scheme not in ("http", "https") or not target.host:
+            return _Hop().fail(ErrorClass.BLOCKED, f"not an http(s) URL: {url}")
+        if plan.robots:
+            fetch = partial(self._fetch_robots, plan, scope)
+            if not await self._robots.allowed(target, fetch):
+                return _Hop().fail(ErrorClass.ROBOTS, f"robots.txt disallows {self._agent}")
+        return await self._gated(target, headers, plan, budget, scope)
+
+    async def _fetch_robots(self, plan: _Plan, scope: RequestScope | None, url: str) -> FetchResult:
+        """robots.txt through the same pool and policy as the page, small and quick."""
+        robots_plan = replace(
+            plan,
+            accept=ROBOTS_ACCEPT,
+            cap=ROBOTS_MAX_BYTES,
+            timeout=min(plan.timeout, ROBOTS_TIMEOUT),
+            html_only=False,
+            robots=False,
+        )
+        return await self._follow(url, None, robots_plan, scope)
+
+    async def _gated(
+        self,
+        target: URL,
+        headers: dict[str, str],
+        plan: _Plan,
+        budget: _Budget,
+        scope: RequestScope | None,
+    ) -> _Hop:
+        """Request `target` holding a slot of its host; a Retry-After blocks the host."""
+        host = host_key(target)
+        until = await self._hosts.acquire(host)
+        if until is not None:
+            stamp = until.isoformat(timespec="seconds")
+            return _Hop().fail(ErrorClass.RATE_LIMITED, f"rate-limited until {stamp}")
+        try:
+            hop = await self._exchange(target, headers, plan, budget, scope)
+        finally:
+            await self._hosts.release(host)
+        if hop.error_class is ErrorClass.RATE_LIMITED:
+            now = datetime.now(UTC)
+            when = retry_after(hop.headers, now, max_wait=self._settings.max_cache_age)
+            if when is not None:
+                await self._hosts.block_until(host, when)
+        return hop
+
+    async def _exchange(
+        self,
+        target: URL,
+        headers: dict[str, str],
+        plan: _Plan,
+        budget: _Budget,
+        scope: RequestScope | None,
+    ) -> _Hop:
+        """One request/response under what is left of the deadline; faults become values."""
+        hop = _Hop()
+        if scope is not None:
+            scope.blocked.clear()
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(max(budget.left, 0)):
+                request = plan.session.get(target, headers=headers, allow_redirects=False)
+                async with request as response:
+                    hop.status = response.status
+                    hop.headers = _lower_headers(response.headers)
+                    await _read(response, plan, hop)
+        except TimeoutError:
+            hop.fail(ErrorClass.TIMEOUT, f"no complete response within {plan.timeout:g} s")
+        except aiohttp.InvalidURL as exc:  # e.g. legacy IPv4 spellings such as 127.1
+            hop.fail(ErrorClass.BLOCKED, f"invalid URL: {exc}")
+        except aiohttp.ClientPayloadError as exc:
+            hop.fail(ErrorClass.TRUNCATED, f"body cut short: {exc}")
+        except (aiohttp.ClientError, OSError) as exc:
+            if scope is not None and scope.blocked:
+                refused = ", ".join(scope.blocked)
+                hop.fail(ErrorClass.BLOCKED, f"non-public address for {target.host}: {refused}")
+            else:
+                hop.fail(ErrorClass.NETWORK, str(exc) or type(exc).__name__)
+        finally:
+            budget.left -= time.monotonic() - started
+        return hop
+
+
+async def _read(response: aiohttp.ClientResponse, plan: _Plan, hop: _Hop) -> None:
+    """Judge the status and headers, then stream and decode the body into `hop`."""
+    status = response.status
+    error = classify_status(status, hop.headers)
+    if error is not None:
+        hop.fail(error, f"HTTP {status} {response.reason or ''}".rstrip())
+        return
+    if status in REDIRECT_STATUSES:
+        if "location" not in hop.headers:
+            hop.fail(ErrorClass.REDIRECTS, f"HTTP {status} without Location")
+        return
+    if status == 304:
+        return
+    media_type = hop.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    # No Content-Type at all is left to the extractor; browsers would sniff it as HTML.
+    if plan.html_only and media_type and media_type not in HTML_TYPES:
+        hop.fail(ErrorClass.NOT_HTML, f"not a web page: {media_type}")
+        return
+    encoding = hop.headers.get("content-encoding", "")
+    length = hop.headers.get("content-length", "")
+    if not encoding and length.isdigit() and int(length) > plan.cap:
+        hop.fail(ErrorClass.TOO_LARGE, f"Content-Length {length} over the {plan.cap}-byte cap")
+        return
+    try:
+        decoder = BoundedDecoder(encoding, plan.cap)
+        async for chunk in response.content.iter_any():
+            hop.bytes_read += len(chunk)
+            decoder.feed(chunk)
+        hop.body = decoder.finish()
+    except BodyTooLarge as exc:
+        hop.fail(ErrorClass.TOO_LARGE, str(exc))
+    except IncompleteBody as exc:
+        hop.fail(ErrorClass.TRUNCATED, str(exc))
+    except DecodeError as exc:
+        hop.fail(ErrorClass.NETWORK, str(exc))
+
+
+def _lower_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:
+    """Lower-case names; repeated headers joined as HTTP allows."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        key = name.lower()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out

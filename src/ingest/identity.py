@@ -1,0 +1,63 @@
+"""Who is who: entry keys within a feed, canonical article URLs, and content hashes.
+
+Pure functions. URL normalization is delegated to courlan (drops tracking parameters such as
+utm_*, fbclid, gclid and default ports) chained with w3lib (drops fragments, resolves dot
+segments, sorts the query): neither alone does both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+import courlan
+from w3lib.url import canonicalize_url
+
+from ingest.records import ParsedEntry
+
+_SPACE = re.compile(r"[^\S\n]+")
+
+
+def canonical_url(url: str) -> str:
+    """The URL every copy of one page shares: no tracking parameters, fragment or default port."""
+    url = url.strip()
+    try:
+        return canonicalize_url(courlan.normalize_url(url))
+    except ValueError:
+        return url
+
+
+def normalize_text(text: str) -> str:
+    """Unicode NFC, whitespace collapsed within lines, blank lines dropped: the hashed form."""
+    lines = (
+        _SPACE.sub(" ", line).strip() for line in unicodedata.normalize("NFC", text).split("\n")
+    )
+    return "\n".join(line for line in lines if line)
+
+
+def sha256(data: str | bytes) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def content_hash(text: str) -> str:
+    """Exact-duplicate key of an article text: equal after `normalize_text`."""
+    return sha256(normalize_text(text))
+
+
+def entry_fingerprint(entry: ParsedEntry) -> str:
+    """What the feed says about an item; a change of it is a new version of the entry."""
+    return sha256("\x1f".join([entry.title or "", entry.summary or "", entry.content or ""]))
+
+
+def entry_key(entry: ParsedEntry) -> str:
+    """Stable identity of an item within its feed: guid, else canonical link, else content."""
+    if entry.guid and entry.guid.strip():
+        return "guid:" + entry.guid.strip()
+    if entry.link:
+        return "link:" + canonical_url(entry.link)
+    return "hash:" + entry_fingerprint(entry)
+
+
+def word_count(text: str) -> int:
+    return len(text.split())

@@ -1,0 +1,282 @@
+"""One feed update end to end: fetch → parse → record entries → fetch pages → extract → store.
+
+Many feed updates overlap on one event loop; feedparser and trafilatura run in a process pool
+(both cores busy, the loop free for network waits); every database call runs on one writer
+thread, in short transactions. Errors become values on the feed and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy.engine import Engine
+
+from ingest import schedule
+from ingest.config import Settings
+from ingest.errors import ErrorClass
+from ingest.extract import decode_html, extract_article
+from ingest.fetch import Fetcher
+from ingest.fetch.hosts import retry_after
+from ingest.parse import NotAFeedError, parse_feed
+from ingest.records import Extracted, FeedState, FetchResult, ParsedFeed
+from ingest.store import articles, feeds, fetchlog
+from ingest.store.models import utcnow
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass
+class FeedReport:
+    """What happened to one feed in a run: the summary table's row."""
+
+    feed_id: int
+    url: str
+    status: str = "ok"  # ok | not_modified | failed
+    new: int = 0
+    updated: int = 0
+    full: int = 0
+    fallback: int = 0  # articles kept with the feed's text (page failed or empty)
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Pipeline:
+    """Owns the HTTP client, the process pool and the writer thread for one run or daemon."""
+
+    def __init__(self, engine: Engine, settings: Settings, owner: str) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.owner = owner
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        self._pool: Executor = ProcessPoolExecutor(
+            max_workers=settings.workers or os.cpu_count() or 1,
+            mp_context=multiprocessing.get_context("forkserver"),
+        )
+        self.fetcher = Fetcher(settings)
+        self._articles: dict[int, asyncio.Task[bool]] = {}  # in flight: one fetch per article
+
+    async def __aenter__(self) -> Pipeline:
+        await self.fetcher.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.fetcher.__aexit__(*exc)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._writer.shutdown(wait=True)
+
+    async def db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a store call on the single writer thread (short transactions, loop stays free)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, lambda: fn(*args, **kwargs))
+
+    async def cpu(self, timeout: float, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await asyncio.wait_for(loop.run_in_executor(self._pool, fn, *args), timeout)
+
+    # -- a batch -------------------------------------------------------------------------
+
+    async def run_claimed(
+        self,
+        states: Sequence[FeedState],
+        on_done: Callable[[FeedReport], Awaitable[None] | None] | None = None,
+    ) -> list[FeedReport]:
+        """Update the claimed feeds concurrently; one failing never stops the others."""
+
+        async def one(state: FeedState) -> FeedReport:
+            try:
+                report = await self.update_feed(state)
+            except Exception as exc:  # a bug must not stop the batch: record it on the feed
+                log.exception("internal error updating %s", state.url)
+                report = FeedReport(state.id, state.url, "failed", error=f"internal: {exc!r}")
+                await self._complete_failure(state, ErrorClass.INTERNAL, repr(exc), None)
+            if on_done is not None:
+                maybe = on_done(report)
+                if maybe is not None:
+                    await maybe
+            return report
+
+        return list(await asyncio.gather(*(one(state) for state in states)))
+
+    # -- one feed ------------------------------------------------------------------------
+
+    async def update_feed(self, state: FeedState) -> FeedReport:
+        report = FeedReport(state.id, state.url)
+        result = await self.fetcher.fetch_feed(state.url, state.validators)
+        await self.db(
+            fetchlog.log_fetch, self.engine, "feed", result, feed_id=state.id, owner=self.owner
+        )
+        if result.not_modified:
+            report.status = "not_modified"
+            await self._complete_success(state, result, None, report)
+            return await self._fetch_pending(state, report)
+        if not result.ok or result.body is None:
+            report.status, report.error = "failed", f"{result.error_class}: {result.error}"
+            await self._complete_failure(
+                state, result.error_class or ErrorClass.INTERNAL, result.error, result
+            )
+            return report
+        try:
+            parsed = await self.cpu(
+                self.settings.extract_timeout,
+                parse_feed,
+                result.body,
+                result.headers,
+                result.final_url,
+            )
+        except NotAFeedError as exc:
+            report.status, report.error = "failed", f"parse: {exc}"
+            await self._complete_failure(state, ErrorClass.PARSE, str(exc), result)
+            return report
+        except TimeoutError:
+            report.status, report.error = "failed", "parse: timed out"
+            await self._complete_failure(state, ErrorClass.PARSE, "parsing timed out", result)
+            return report
+        if parsed.problem:
+            report.notes.append(parsed.problem)
+        outcome = await self.db(
+            articles.record_entries,
+            self.engine,
+            state.id,
+            parsed.entries,
+            fulltext=self.settings.fulltext,
+        )
+        report.new, report.updated = outcome.new, outcome.updated
+        await self._complete_success(state, result, parsed, report)
+        return await self._fetch_pending(state, report, outcome.pending)
+
+    async def _fetch_pending(
+        self, state: FeedState, report: FeedReport, pending: Sequence[int] | None = None
+    ) -> FeedReport:
+        """Full text for this feed's articles still waiting (new ones, or left by a crash)."""
+        if not self.settings.fulltext:
+            return report
+        if pending is None:
+            pending = await self.db(articles.pending_articles, self.engine, state.id)
+        results = await asyncio.gather(*(self.fetch_article(a, state.url) for a in pending))
+        report.full += sum(results)
+        report.fallback += len(results) - sum(results)
+        return report
+
+    async def fetch_article(self, article_id: int, origin: str) -> bool:
+        """Fetch, keep and extract one article page; True when full text was extracted.
+
+        Two feeds of one run often share an article (syndication): it is fetched once.
+        """
+        task = self._articles.get(article_id)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch_article(article_id, origin))
+            self._articles[article_id] = task
+            task.add_done_callback(lambda _: self._articles.pop(article_id, None))
+        return await asyncio.shield(task)
+
+    async def _fetch_article(self, article_id: int, origin: str) -> bool:
+        url = await self.db(articles.article_url, self.engine, article_id)
+        if url is None:
+            return False
+        page = await self.fetcher.fetch_page(url, origin=origin)
+        await self.db(
+            fetchlog.log_fetch, self.engine, "page", page, article_id=article_id, owner=self.owner
+        )
+        extracted: Extracted | None = None
+        reason: str | None = None
+        if page.ok and page.body is not None:
+            try:
+                html = decode_html(page.body, page.content_type)
+                extracted = await self.cpu(
+                    self.settings.extract_timeout, extract_article, html, page.final_url
+                )
+                reason = None if extracted else "extractor found no article text"
+            except TimeoutError:
+                reason = f"extract: timed out after {self.settings.extract_timeout:g}s"
+            except Exception as exc:  # a hostile page must not stop the run
+                reason = f"extract: {exc!r}"
+        else:
+            reason = f"{page.error_class}: {page.error}"
+        await self.db(articles.save_page, self.engine, article_id, page, extracted, reason)
+        return extracted is not None
+
+    # -- feed outcome --------------------------------------------------------------------
+
+    async def _complete_success(
+        self, state: FeedState, result: FetchResult, parsed: ParsedFeed | None, report: FeedReport
+    ) -> None:
+        now = utcnow()
+        values: dict[str, Any] = {
+            "last_fetched_at": now,
+            "last_success_at": now,
+            "last_status": result.status,
+            "error_class": None,
+            "error_message": None,
+            "error_count": 0,
+            "failing_since": None,
+        }
+        if not result.not_modified:
+            values |= {
+                "etag": result.headers.get("etag"),
+                "last_modified": result.headers.get("last-modified"),
+            }
+        if parsed is not None:
+            values |= {
+                "title": parsed.title or state.title,
+                "site_url": parsed.link,
+                "ttl_seconds": parsed.ttl_seconds,
+            }
+        cache_until = schedule.cache_lifetime(result.headers, now, self.settings.max_cache_age)
+        published = await self.db(articles.recent_publication_times, self.engine, state.id)
+        interval = state.interval_override or schedule.posting_interval(
+            published, now, self.settings
+        )
+        ttl = parsed.ttl_seconds if parsed else None
+        values["cache_until"] = cache_until
+        values["next_fetch_at"] = schedule.next_after_success(
+            now,
+            self.settings,
+            interval=interval,
+            not_before=[cache_until, now + timedelta(seconds=ttl) if ttl else None],
+        )
+        values |= _redirect_update(state, result, self.settings.redirect_confirmations)
+        if not await self.db(feeds.complete_feed, self.engine, self.owner, state.id, values):
+            report.notes.append("lease lost: another worker took this feed over")
+
+    async def _complete_failure(
+        self, state: FeedState, error_class: str, message: str | None, result: FetchResult | None
+    ) -> None:
+        now = utcnow()
+        count = state.error_count + 1
+        values: dict[str, Any] = {
+            "last_fetched_at": now,
+            "last_status": result.status if result else None,
+            "error_class": str(error_class),
+            "error_message": message,
+            "error_count": count,
+            "failing_since": state.failing_since or now,
+        }
+        if error_class == ErrorClass.GONE:
+            values["gone_at"] = now
+        until: datetime | None = retry_after(result.headers, now) if result else None
+        values["next_fetch_at"] = schedule.next_after_error(
+            now, self.settings, error_class=error_class, error_count=count, retry_after=until
+        )
+        await self.db(feeds.complete_feed, self.engine, self.owner, state.id, values)
+
+
+def _redirect_update(state: FeedState, result: FetchResult, confirmations: int) -> dict[str, Any]:
+    """Move a feed to a new URL only after the same permanent redirect on consecutive fetches."""
+    hops = result.redirects
+    if not hops or any(status not in (301, 308) for status, _ in hops):
+        return {"redirect_url": None, "redirect_count": 0}
+    target = result.final_url
+    count = state.redirect_count + 1 if state.redirect_url == target else 1
+    if count >= confirmations:
+        return {"url": target, "redirect_url": None, "redirect_count": 0}
+    return {"redirect_url": target, "redirect_count": count}

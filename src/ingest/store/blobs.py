@@ -1,0 +1,27 @@
+"""Content-addressed raw bytes: every fetched feed and page is kept once, zlib-compressed."""
+
+from __future__ import annotations
+
+import zlib
+
+import sqlalchemy as sa
+
+from ingest.identity import sha256
+from ingest.store.models import Blob, utcnow
+from ingest.store.upsert import insert_ignore
+
+
+def put_blob(conn: sa.Connection, data: bytes) -> str:
+    """Store `data` unless already there; returns its sha256, the key other rows point to."""
+    digest = sha256(data)
+    conn.execute(
+        insert_ignore(conn, Blob, ["hash"]).values(
+            hash=digest, size=len(data), data=zlib.compress(data, 6), created_at=utcnow()
+        )
+    )
+    return digest
+
+
+def get_blob(conn: sa.Connection, digest: str) -> bytes | None:
+    data = conn.execute(sa.select(Blob.data).where(Blob.hash == digest)).scalar()
+    return None if data is None else zlib.decompress(data)

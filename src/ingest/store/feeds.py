@@ -1,0 +1,189 @@
+"""Subscriptions: add/list/remove, and claiming feeds for an update under a lease.
+
+The one-off `ingest fetch` and the daemon claim through `claim_feeds`, so they never fetch one
+feed at the same time. Completion is fenced by the lease owner: a worker whose lease expired
+and was taken over cannot overwrite the newer state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ingest.errors import UsageError
+from ingest.owner import is_dead_local
+from ingest.records import FeedState
+from ingest.store.models import Feed, FeedAlias, utcnow
+from ingest.store.upsert import insert_ignore
+
+_STATE_COLUMNS = [getattr(Feed, f.name) for f in fields(FeedState)]
+
+
+def add_feed(
+    engine: Engine, url: str, *, title: str | None = None, source: str = "cli"
+) -> tuple[int, bool]:
+    """Subscribe to `url`; returns (feed id, created). A known URL or alias is not an error."""
+    with engine.begin() as conn:
+        existing = _find_id(conn, url)
+        if existing is not None:
+            return existing, False
+        new_id = conn.execute(
+            insert_ignore(conn, Feed, ["url"])
+            .values(url=url, title=title, source=source, created_at=utcnow(), enabled=True)
+            .returning(Feed.id)
+        ).scalar()
+        if new_id is None:  # another process added it meanwhile
+            return _find_id(conn, url) or 0, False
+        return new_id, True
+
+
+def _find_id(conn: sa.Connection, url: str) -> int | None:
+    found = conn.execute(sa.select(Feed.id).where(Feed.url == url)).scalar()
+    if found is None:
+        found = conn.execute(sa.select(FeedAlias.feed_id).where(FeedAlias.url == url)).scalar()
+    return found
+
+
+def resolve_feed(engine: Engine, ref: str) -> int:
+    """A feed ID or URL (or former URL) given by the user → feed id; UsageError when unknown."""
+    with engine.connect() as conn:
+        found = (
+            conn.execute(sa.select(Feed.id).where(Feed.id == int(ref))).scalar()
+            if ref.isdigit()
+            else _find_id(conn, ref)
+        )
+    if found is None:
+        raise UsageError(f"no such feed: {ref}")
+    return found
+
+
+def list_feeds(engine: Engine) -> list[Feed]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(Feed).order_by(Feed.id)).mappings().all()
+    return [Feed.model_validate(dict(row)) for row in rows]
+
+
+def remove_feed(engine: Engine, feed_id: int) -> None:
+    """Unsubscribe. Its entries go; the articles they pointed to stay in the archive."""
+    from ingest.store.models import Entry
+
+    with engine.begin() as conn:
+        conn.execute(sa.delete(FeedAlias).where(FeedAlias.feed_id == feed_id))
+        conn.execute(sa.delete(Entry).where(Entry.feed_id == feed_id))
+        conn.execute(sa.delete(Feed).where(Feed.id == feed_id))
+
+
+def update_feed(engine: Engine, feed_id: int, **values: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.update(Feed).where(Feed.id == feed_id).values(**values))
+
+
+def sync_declared(
+    engine: Engine, source: str, declared: Sequence[tuple[str, str | None]]
+) -> tuple[int, int]:
+    """Make the archive follow a feeds file: add what it lists, disable what it no longer lists.
+
+    Feeds are never deleted this way (their archive stays); returns (added, disabled).
+    """
+    added = 0
+    urls = {url for url, _ in declared}
+    for url, title in declared:
+        _, created = add_feed(engine, url, title=title, source=source)
+        added += created
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(Feed)
+            .where(Feed.source == source, Feed.enabled, Feed.url.not_in(urls))
+            .values(enabled=False)
+        )
+    return added, result.rowcount or 0
+
+
+def claim_feeds(
+    engine: Engine,
+    owner: str,
+    *,
+    lease: timedelta,
+    limit: int,
+    feed_ids: Sequence[int] | None = None,
+    due_only: bool = True,
+    now: datetime | None = None,
+) -> list[FeedState]:
+    """Lease up to `limit` feeds that nobody else holds; due ones only unless `due_only=False`.
+
+    PostgreSQL: `FOR UPDATE SKIP LOCKED` lets many nodes claim concurrently without waiting.
+    SQLite: the transaction is `BEGIN IMMEDIATE`, so claims are serialized by the write lock.
+    """
+    now = now or utcnow()
+    release_dead_leases(engine, now)
+    query = sa.select(Feed.id).where(
+        Feed.enabled,
+        Feed.gone_at.is_(None),
+        sa.or_(Feed.lease_until.is_(None), Feed.lease_until < now),
+    )
+    if due_only:
+        query = query.where(sa.or_(Feed.next_fetch_at.is_(None), Feed.next_fetch_at <= now))
+    if feed_ids is not None:
+        query = query.where(Feed.id.in_(list(feed_ids)))
+    query = query.order_by(Feed.next_fetch_at.asc().nulls_first(), Feed.id).limit(limit)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = conn.execute(
+            sa.update(Feed)
+            .where(Feed.id.in_(query.scalar_subquery()))
+            .values(lease_owner=owner, lease_until=now + lease)
+            .returning(*_STATE_COLUMNS)
+        ).all()
+    return sorted((FeedState(*row) for row in rows), key=lambda s: s.id)
+
+
+def release_dead_leases(engine: Engine, now: datetime) -> int:
+    """Free the live leases held by processes of this host that died (see ingest.owner)."""
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        owners = conn.execute(
+            sa.select(Feed.lease_owner).where(Feed.lease_until >= now).distinct()
+        ).scalars()
+        dead = [owner for owner in owners if owner and is_dead_local(owner)]
+    return sum(release_leases(engine, owner) for owner in dead)
+
+
+def complete_feed(engine: Engine, owner: str, feed_id: int, values: dict[str, Any]) -> bool:
+    """Write the outcome of an update and release the lease; False if the lease was lost."""
+    with engine.begin() as conn:
+        if "url" in values:
+            _move(conn, feed_id, values)
+        result = conn.execute(
+            sa.update(Feed)
+            .where(Feed.id == feed_id, Feed.lease_owner == owner)
+            .values(**values, lease_owner=None, lease_until=None)
+        )
+    return bool(result.rowcount)
+
+
+def _move(conn: sa.Connection, feed_id: int, values: dict[str, Any]) -> None:
+    """A confirmed permanent redirect: the old URL stays as an alias (unless the new URL is
+    already another subscription, in which case the feed keeps its URL)."""
+    old = conn.execute(sa.select(Feed.url).where(Feed.id == feed_id)).scalar_one()
+    taken = _find_id(conn, values["url"])
+    if taken not in (None, feed_id):
+        del values["url"]
+        return
+    conn.execute(sa.delete(FeedAlias).where(FeedAlias.url == values["url"]))
+    conn.execute(insert_ignore(conn, FeedAlias, ["url"]).values(feed_id=feed_id, url=old))
+
+
+def release_leases(engine: Engine, owner: str) -> int:
+    """Give back every lease of `owner` (on shutdown) so others need not wait for expiry."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(Feed)
+            .where(Feed.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+    return result.rowcount or 0

@@ -1,0 +1,208 @@
+"""The archive schema: SQLModel tables, one per entity, the same on SQLite and PostgreSQL.
+
+Timestamps are timezone-aware UTC in Python and naive UTC in the database (`UTCDateTime`), so
+the two dialects round-trip identically. Schema changes go through Alembic (store/migrations).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python, naive UTC in the database (both dialects alike)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the archive; use aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(*, index: bool = False, nullable: bool = True) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, index=index, nullable=nullable)
+
+
+class Feed(SQLModel, table=True):
+    """A subscription. It is also its own schedule row: `next_fetch_at` plus a lease."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(unique=True)
+    title: str | None = None
+    site_url: str | None = None
+    source: str = "cli"  # "cli" or the config file that declared it
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    enabled: bool = True
+    gone_at: datetime | None = _ts()  # 410 Gone: not polled until re-enabled
+    # HTTP cache validators of the last 200 response
+    etag: str | None = None
+    last_modified: str | None = None
+    # Schedule
+    next_fetch_at: datetime | None = _ts(index=True)
+    interval_override: int | None = None  # seconds, set by the user
+    ttl_seconds: int | None = None  # what the feed declares (<ttl>, sy:updatePeriod)
+    cache_until: datetime | None = _ts()  # Cache-Control max-age / Expires
+    lease_owner: str | None = None
+    lease_until: datetime | None = _ts()
+    # Health
+    last_fetched_at: datetime | None = _ts()
+    last_success_at: datetime | None = _ts()
+    last_status: int | None = None
+    error_class: str | None = None
+    error_message: str | None = None
+    error_count: int = 0
+    failing_since: datetime | None = _ts()
+    # Permanent redirects are applied after `redirect_confirmations` consecutive sightings
+    redirect_url: str | None = None
+    redirect_count: int = 0
+
+
+class FeedAlias(SQLModel, table=True):
+    """An earlier URL of a feed, kept after a confirmed permanent redirect so nothing duplicates."""
+
+    __tablename__ = "feed_alias"
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feed.id", index=True, ondelete="CASCADE")
+    url: str = Field(unique=True)
+
+
+class Article(SQLModel, table=True):
+    """One document, deduplicated across feeds, with its extracted text and metadata."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str | None = None  # the link as first seen; None for an item with no link
+    canonical_url: str | None = Field(default=None, unique=True)
+    title: str | None = None
+    author: str | None = None
+    published: datetime | None = _ts(index=True)
+    language: str | None = None
+    sitename: str | None = None
+    description: str | None = None
+    image: str | None = None
+    categories: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    text: str = ""
+    html: str | None = None  # sanitized, for display
+    word_count: int = 0
+    content_hash: str | None = Field(default=None, index=True)  # sha256 of normalized text
+    simhash: int | None = Field(default=None, sa_type=sa.BigInteger)  # signed 64-bit
+    band0: int | None = Field(default=None, index=True)  # the 4 16-bit bands of `simhash`
+    band1: int | None = Field(default=None, index=True)
+    band2: int | None = Field(default=None, index=True)
+    band3: int | None = Field(default=None, index=True)
+    duplicate_of: int | None = Field(default=None, foreign_key="article.id", index=True)
+    similarity: float | None = None
+    extraction: str = "pending"  # pending | full | feed | failed
+    extraction_error: str | None = None
+    extractor_version: str | None = None
+    page_blob: str | None = Field(default=None, foreign_key="blob.hash")
+    page_headers: dict[str, str] | None = Field(default=None, sa_type=sa.JSON)
+    page_status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    fetched_at: datetime | None = _ts()
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    next_check_at: datetime | None = _ts(index=True)  # page re-check / extraction retry
+    check_count: int = 0
+    retry_count: int = 0
+    revision_count: int = 1
+    removed_at: datetime | None = _ts()  # page gone (404/410): kept, marked
+
+
+class Entry(SQLModel, table=True):
+    """One item of one feed, as the feed describes it; it points at its article."""
+
+    __table_args__ = (sa.UniqueConstraint("feed_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feed.id", index=True, ondelete="CASCADE")
+    key: str  # guid, else link, else hash of title+content
+    guid: str | None = None
+    link: str | None = None
+    title: str | None = None
+    author: str | None = None
+    summary: str | None = None
+    content: str | None = None
+    categories: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    published: datetime | None = _ts()
+    updated: datetime | None = _ts()
+    content_hash: str | None = None  # of title+summary+content: a change is a revision
+    first_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    removed_at: datetime | None = _ts()
+    article_id: int | None = Field(default=None, foreign_key="article.id", index=True)
+
+
+class Revision(SQLModel, table=True):
+    """A version of an article: never overwritten; text stored once per distinct hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    title: str | None = None
+    text_blob: str = Field(foreign_key="blob.hash")
+    content_hash: str
+    reason: str = "initial"  # initial | page | feed | reextract
+
+
+class Blob(SQLModel, table=True):
+    """Raw bytes (pages, feeds, revision texts), content-addressed and zlib-compressed."""
+
+    hash: str = Field(primary_key=True)  # sha256 hex of the raw bytes
+    size: int
+    data: bytes = Field(sa_type=sa.LargeBinary)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Host(SQLModel, table=True):
+    """Politeness state per host, shared by every process on the archive."""
+
+    host: str = Field(primary_key=True)  # hostname:port
+    next_request_at: datetime | None = _ts()
+    blocked_until: datetime | None = _ts()  # Retry-After
+    robots_txt: str | None = None
+    robots_fetched_at: datetime | None = _ts()
+
+
+class FetchLog(SQLModel, table=True):
+    """Every HTTP attempt, for `ingest log`; pruned by `fetch_log_retention_days`."""
+
+    __tablename__ = "fetch_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    kind: str  # feed | page
+    url: str
+    feed_id: int | None = Field(default=None, index=True)
+    article_id: int | None = None
+    status: int | None = None
+    bytes: int = 0
+    duration_ms: int = 0
+    error_class: str | None = None
+    error_message: str | None = None
+    owner: str | None = None
+
+
+class Node(SQLModel, table=True):
+    """A running daemon or fetch, for `ingest status` (heartbeat, last tick, work in flight)."""
+
+    owner: str = Field(primary_key=True)  # hostname:pid:random
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    heartbeat_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_tick_at: datetime | None = _ts()
+    in_flight: int = 0
+    kind: str = "daemon"  # daemon | fetch

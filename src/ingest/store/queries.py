@@ -1,0 +1,101 @@
+"""The read path: articles with their sources, as `show`, `export` and the API present them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ingest.errors import UsageError
+from ingest.store.models import Article, Entry, Feed
+
+EXPORT_BATCH = 500
+# Read transactions never take the SQLite write lock, so `export` can run beside the daemon.
+READ = {"sqlite_begin": "DEFERRED"}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def article_record(article: sa.RowMapping, sources: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The export contract: one JSON object per article (see README, "Export format")."""
+    return {
+        "id": article["id"],
+        "url": article["url"],
+        "canonical_url": article["canonical_url"],
+        "title": article["title"],
+        "author": article["author"],
+        "published": _iso(article["published"]),
+        "language": article["language"],
+        "sitename": article["sitename"],
+        "description": article["description"],
+        "text": article["text"],
+        "word_count": article["word_count"],
+        "content_hash": article["content_hash"],
+        "extraction": article["extraction"],
+        "fetched_at": _iso(article["fetched_at"]),
+        "duplicate_of": article["duplicate_of"],
+        "sources": list(sources),
+    }
+
+
+def _sources(conn: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    rows = conn.execute(
+        sa.select(Entry.article_id, Feed.url, Entry.guid, Entry.title, Entry.link, Entry.published)
+        .join(Feed, Feed.id == Entry.feed_id)
+        .where(Entry.article_id.in_(list(article_ids)))
+        .order_by(Entry.id)
+    )
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for article_id, feed_url, guid, title, link, published in rows:
+        found[article_id].append(
+            {
+                "feed_url": feed_url,
+                "guid": guid,
+                "title": title,
+                "link": link,
+                "published": _iso(published),
+            }
+        )
+    return found
+
+
+def get_article(engine: Engine, article_id: int) -> dict[str, Any]:
+    with engine.connect().execution_options(**READ) as conn:
+        article = (
+            conn.execute(sa.select(Article).where(Article.id == article_id)).mappings().first()
+        )
+        if article is None:
+            raise UsageError(f"no such article: {article_id}")
+        record = article_record(article, _sources(conn, [article_id])[article_id])
+        record["extraction_error"] = article["extraction_error"]
+        record["html"] = article["html"]
+        return record
+
+
+def iter_articles(engine: Engine) -> Iterator[dict[str, Any]]:
+    """Every article in id order, in batches (constant memory on large archives)."""
+    last = 0
+    while True:
+        with engine.connect().execution_options(**READ) as conn:
+            batch = (
+                conn.execute(
+                    sa.select(Article)
+                    .where(Article.id > last)
+                    .order_by(Article.id)
+                    .limit(EXPORT_BATCH)
+                )
+                .mappings()
+                .all()
+            )
+            if not batch:
+                return
+            sources = _sources(conn, [row["id"] for row in batch])
+        for row in batch:
+            yield article_record(row, sources.get(row["id"], []))
+        last = batch[-1]["id"]

@@ -1,0 +1,105 @@
+"""Host politeness: Retry-After parsing (pure) and the in-memory HostGate."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from yarl import URL
+
+from ingest.fetch.hosts import HostGate, host_key, retry_after
+
+pytestmark = pytest.mark.timeout(30)  # safety net only
+
+NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", NOW + timedelta(seconds=120)),
+        ("Thu, 02 Jan 2025 03:14:05 GMT", NOW + timedelta(minutes=10)),
+        ("Thu, 02 Jan 2025 03:14:05 -0000", NOW + timedelta(minutes=10)),
+        ("Thu, 02 Jan 2025 03:00:00 GMT", None),  # already past
+        ("0", None),
+        ("soon", None),
+        ("-5", None),
+        ("", None),
+    ],
+)
+def test_retry_after(value: str, expected: datetime | None) -> None:
+    assert retry_after({"retry-after": value}, NOW) == expected
+
+
+def test_retry_after_missing_header() -> None:
+    assert retry_after({}, NOW) is None
+
+
+def test_retry_after_is_capped() -> None:
+    assert retry_after({"retry-after": "86400"}, NOW, max_wait=60) == NOW + timedelta(seconds=60)
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("http://Example.com/x", "example.com:80"),
+        ("https://example.com/x", "example.com:443"),
+        ("http://127.0.0.1:8080/", "127.0.0.1:8080"),
+        ("http://[::1]:8080/", "[::1]:8080"),
+    ],
+)
+def test_host_key(url: str, key: str) -> None:
+    assert host_key(URL(url)) == key
+
+
+def test_blocked_host_refuses_at_once_and_others_pass() -> None:
+    async def main() -> tuple[datetime | None, datetime | None]:
+        gate = HostGate(concurrency=1, delay=0)
+        until = datetime.now(UTC) + timedelta(hours=3)
+        await gate.block_until("a:80", until)
+        await gate.block_until("a:80", until - timedelta(hours=1))  # an earlier end never wins
+        return await gate.acquire("a:80"), await gate.acquire("b:80")
+
+    blocked, other = asyncio.run(main())
+    assert blocked is not None and blocked > datetime.now(UTC) + timedelta(hours=2)
+    assert other is None
+
+
+def test_concurrency_per_host_is_bounded() -> None:
+    async def main() -> int:
+        gate = HostGate(concurrency=2, delay=0)
+        active = peak = 0
+
+        async def one() -> None:
+            nonlocal active, peak
+            assert await gate.acquire("h:80") is None
+            active += 1
+            peak = max(peak, active)
+            await asyncio.sleep(0.02)
+            active -= 1
+            await gate.release("h:80")
+
+        await asyncio.gather(*(one() for _ in range(6)))
+        return peak
+
+    assert asyncio.run(main()) == 2
+
+
+def test_starts_are_spaced_by_delay() -> None:
+    async def main() -> list[float]:
+        gate = HostGate(concurrency=3, delay=0.1)
+        starts: list[float] = []
+
+        async def one() -> None:
+            await gate.acquire("h:80")
+            starts.append(time.monotonic())
+            await gate.release("h:80")
+
+        await asyncio.gather(*(one() for _ in range(3)))
+        return starts
+
+    starts = asyncio.run(main())
+    assert all(b - a >= 0.1 for a, b in itertools.pairwise(starts))

@@ -1,0 +1,173 @@
+"""The core pipeline end to end through the real CLI: fetch → parse → extract → dedupe → store
+→ export, against the fixture site on a loopback server and a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import HTML, Cli, Site
+
+SEED = Path(__file__).parent / "fixtures" / "sensetime-singapore.txt"
+HEADLINE, *BODY = SEED.read_text(encoding="utf-8").splitlines()
+CROSS_LINK = next(line for line in BODY if line.startswith("SEE ALSO"))
+PARAGRAPHS = [line for line in BODY if line.strip() and line != CROSS_LINK]
+BOILERPLATE = ["cookie", "Subscribe", "Wei Lim", "All rights reserved", "Related"]
+
+
+def export(cli: Cli) -> list[dict[str, Any]]:
+    done = cli("export", "--format", "jsonl")
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def by_title(records: list[dict[str, Any]], title: str) -> dict[str, Any]:
+    matches = [r for r in records if r["title"] == title]
+    assert len(matches) == 1, [r["title"] for r in records]
+    return matches[0]
+
+
+def test_fetch_archives_full_text_without_boilerplate(cli: Cli, site: Site) -> None:
+    site.serve_all()
+    assert cli("feeds", "add", site.url("/feed.rss")).returncode == 0
+    done = cli("fetch")
+    assert done.returncode == 0, done.stderr + done.stdout
+    records = export(cli)
+    assert len(records) == 3
+    article = by_title(records, HEADLINE)
+    for paragraph in PARAGRAPHS:
+        assert paragraph in article["text"]
+    assert "SEE ALSO" not in article["text"]
+    assert "Made-In-China Meeting" not in article["text"]
+    for words in BOILERPLATE:
+        assert words not in article["text"], words
+    assert article["author"] == "Jane Doe"
+    assert article["published"].startswith("2018-07-02T08:00:00")
+    assert article["extraction"] == "full"
+    assert article["sitename"] == "Pandaily"
+    assert article["language"] == "en"
+    assert article["canonical_url"] == site.url("/2018/07/sensetime-singapore/")
+    assert article["word_count"] > 250
+    assert article["duplicate_of"] is None
+    assert len(article["content_hash"]) == 64
+    [source] = article["sources"]
+    assert source["feed_url"] == site.url("/feed.rss")
+    assert source["guid"] == site.url("/?p=2875")
+
+
+def test_tracking_parameter_duplicate_is_one_article_with_two_sources(cli: Cli, site: Site) -> None:
+    site.serve_all()
+    assert cli("feeds", "add", site.url("/feed.rss"), site.url("/partner.rss")).returncode == 0
+    assert cli("fetch").returncode == 0
+    records = export(cli)
+    article = by_title(records, HEADLINE)
+    assert sorted(s["feed_url"] for s in article["sources"]) == [
+        site.url("/feed.rss"),
+        site.url("/partner.rss"),
+    ]
+    # the page was fetched once: the partner link canonicalizes to the same article
+    assert len(site.requests("/2018/07/sensetime-singapore/")) == 1
+
+
+def test_atom_and_json_feeds_archive_the_same_article(cli: Cli, site: Site) -> None:
+    site.serve_all()
+    assert cli("feeds", "add", site.url("/feed.atom"), site.url("/feed.json")).returncode == 0
+    assert cli("fetch").returncode == 0
+    records = export(cli)
+    assert len(records) == 3
+    article = by_title(records, HEADLINE)
+    assert len(article["sources"]) == 2
+    assert all(p in article["text"] for p in PARAGRAPHS)
+
+
+def test_windows_1252_page_is_decoded_right(cli: Cli, site: Site) -> None:
+    site.serve("/feed.rss", "feed.rss", "application/rss+xml")
+    site.serve(
+        "/2018/07/sensetime-singapore/", "sensetime-cp1252.html", "text/html; charset=windows-1252"
+    )
+    site.serve("/2018/07/other-1/", "other-1.html", HTML)
+    site.serve("/2018/07/other-2/", "other-2.html", HTML)
+    assert cli("feeds", "add", site.url("/feed.rss")).returncode == 0
+    assert cli("fetch").returncode == 0
+    article = by_title(export(cli), HEADLINE)
+    assert "“a new economic engine”" in article["text"]
+    assert "Xiao’ou Tang" in article["text"]
+
+
+def test_second_fetch_is_conditional_and_adds_nothing(cli: Cli, site: Site) -> None:
+    site.server.expect_request("/feed.rss", headers={"If-None-Match": '"v1"'}).respond_with_data(
+        "", status=304
+    )
+    site.serve("/feed.rss", "feed.rss", "application/rss+xml", ETag='"v1"')
+    site.serve_all()
+    assert cli("feeds", "add", site.url("/feed.rss")).returncode == 0
+    assert cli("fetch").returncode == 0
+    second = cli("fetch")
+    assert second.returncode == 0
+    assert "not_modified" in second.stdout
+    assert len(export(cli)) == 3
+    assert len(site.requests("/2018/07/sensetime-singapore/")) == 1
+
+
+def test_page_that_fails_keeps_the_entry_with_feed_text(cli: Cli, site: Site) -> None:
+    site.server.expect_request("/2018/07/sensetime-singapore/").respond_with_data(
+        "gone", status=404
+    )
+    site.serve_all()
+    assert cli("feeds", "add", site.url("/feed.rss")).returncode == 0
+    assert cli("fetch").returncode == 0  # the feed itself was fine
+    article = by_title(export(cli), HEADLINE)
+    assert article["extraction"] == "feed"
+    assert "memoranda of understanding with NTU Singapore" in article["text"]
+    shown = cli("show", str(article["id"]), "--format", "json")
+    assert json.loads(shown.stdout)["extraction_error"].startswith("http_4xx")
+
+
+def test_no_fulltext_archives_feed_content_only(cli: Cli, site: Site) -> None:
+    site.serve_all()
+    assert cli("feeds", "add", site.url("/feed.rss")).returncode == 0
+    assert cli("fetch", "--no-fulltext").returncode == 0
+    records = export(cli)
+    assert {r["extraction"] for r in records} == {"feed"}
+    assert site.requests("/2018/07/sensetime-singapore/") == []
+
+
+def test_show_prints_text_and_sources(cli: Cli, site: Site) -> None:
+    site.serve_all()
+    cli("feeds", "add", site.url("/feed.rss"))
+    cli("fetch")
+    article = by_title(export(cli), HEADLINE)
+    shown = cli("show", str(article["id"]))
+    assert shown.returncode == 0
+    assert shown.stdout.startswith(HEADLINE)
+    assert PARAGRAPHS[-1] in shown.stdout
+    assert f"source: {site.url('/feed.rss')}" in shown.stdout
+
+
+def test_export_to_file(cli: Cli, site: Site, tmp_path: Path) -> None:
+    site.serve_all()
+    cli("feeds", "add", site.url("/feed.rss"))
+    cli("fetch")
+    target = tmp_path / "out.jsonl"
+    assert cli("export", "--format", "jsonl", "-o", str(target)).returncode == 0
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3
+    assert set(json.loads(lines[0])) >= {
+        "id",
+        "url",
+        "canonical_url",
+        "title",
+        "author",
+        "published",
+        "language",
+        "sitename",
+        "description",
+        "text",
+        "word_count",
+        "content_hash",
+        "extraction",
+        "fetched_at",
+        "duplicate_of",
+        "sources",
+    }
