@@ -68,6 +68,8 @@ class Feed(SQLModel, table=True):
     error_message: str | None = None
     error_count: int = 0
     failing_since: datetime | None = _ts()
+    problem: str | None = None  # what was wrong with the last document (malformed XML, …)
+    guid_changes: int = 0  # entries seen again under a new guid (same link and content)
     # Permanent redirects are applied after `redirect_confirmations` consecutive sightings
     redirect_url: str | None = None
     redirect_count: int = 0
@@ -119,6 +121,8 @@ class Article(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     next_check_at: datetime | None = _ts(index=True)  # page re-check / extraction retry
+    lease_owner: str | None = None  # a worker fetching this page now
+    lease_until: datetime | None = _ts()
     check_count: int = 0
     retry_count: int = 0
     revision_count: int = 1

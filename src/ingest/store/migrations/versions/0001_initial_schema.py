@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 13:07:55.201183
+Create Date: 2026-11-28 13:19:17.630616
 """
 
 from collections.abc import Sequence
@@ -54,6 +54,8 @@ def upgrade() -> None:
         sa.Column("error_message", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("error_count", sa.Integer(), nullable=False),
         sa.Column("failing_since", ingest.store.models.UTCDateTime(), nullable=True),
+        sa.Column("problem", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("guid_changes", sa.Integer(), nullable=False),
         sa.Column("redirect_url", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("redirect_count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -104,8 +106,8 @@ def upgrade() -> None:
     op.create_table(
         "article",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("canonical_url", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("canonical_url", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("author", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("published", ingest.store.models.UTCDateTime(), nullable=True),
@@ -137,6 +139,8 @@ def upgrade() -> None:
         sa.Column("created_at", ingest.store.models.UTCDateTime(), nullable=False),
         sa.Column("updated_at", ingest.store.models.UTCDateTime(), nullable=False),
         sa.Column("next_check_at", ingest.store.models.UTCDateTime(), nullable=True),
+        sa.Column("lease_owner", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("lease_until", ingest.store.models.UTCDateTime(), nullable=True),
         sa.Column("check_count", sa.Integer(), nullable=False),
         sa.Column("retry_count", sa.Integer(), nullable=False),
         sa.Column("revision_count", sa.Integer(), nullable=False),
