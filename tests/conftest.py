@@ -15,6 +15,8 @@ from pytest_httpserver import HTTPServer
 
 from tests.fixturefiles import load_fixture
 
+pytest_plugins = ["tests.postgres"]  # pg_server, pg_url: a real PostgreSQL
+
 RSS = "application/rss+xml; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
 HTML = "text/html; charset=utf-8"

@@ -3,26 +3,40 @@ daemon tick go through here, so a fetch beside a running daemon never takes the 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from yarl import URL
 
 from ingest.config import Settings
 from ingest.feedsfile import read_feeds_file
+from ingest.fetch.hosts import host_key
 from ingest.owner import make_owner
 from ingest.pipeline import FeedReport, Pipeline
-from ingest.store import feeds
+from ingest.store import feeds, fetchlog
+from ingest.store.hosts import blocked_hosts
+from ingest.store.models import Feed, utcnow
 
 ALL = 1_000_000  # a one-off fetch claims every feed at once
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A feed not requested because its server asked us to wait (see `not_before`)."""
+
+    url: str
+    until: datetime
+    reason: str
 
 
 @dataclass
 class BatchResult:
     reports: list[FeedReport]
     busy: list[str]  # feeds named or enabled that another worker holds right now
+    waiting: list[Waiting] = field(default_factory=list)
 
     @property
     def failed(self) -> list[FeedReport]:
@@ -48,14 +62,30 @@ async def fetch_once(
     on_claimed: Callable[[int], None] | None = None,
     on_done: Callable[[FeedReport], Awaitable[None] | None] | None = None,
 ) -> BatchResult:
-    """Update the named feeds (or every enabled one) now, whether due or not."""
+    """Update the named feeds (or every enabled one) now, whether due or not.
+
+    Only what servers asked for is respected: a host's Retry-After always, a feed's
+    Cache-Control/Expires lifetime unless the feed was named. Those feeds come back as `waiting`.
+    Afterwards the fetch log is pruned to `fetch_log_retention_days`.
+    """
     owner = make_owner("fetch")
+    known = feeds.list_feeds(engine)
+    now = utcnow()
+    blocked = blocked_hosts(engine)
+    waiting = {
+        f.id: wait
+        for f in known
+        if (feed_ids is None or f.id in feed_ids)
+        and (wait := not_before(f, blocked, now, named=feed_ids is not None))
+    }
+    candidates = feed_ids if feed_ids is not None else [f.id for f in known]
+    to_claim = [i for i in candidates if i not in waiting]
     states = feeds.claim_feeds(
         engine,
         owner,
         lease=timedelta(seconds=settings.lease_seconds),
         limit=ALL,
-        feed_ids=feed_ids,
+        feed_ids=to_claim if feed_ids is not None or waiting else None,
         due_only=False,
     )
     if on_claimed is not None:
@@ -67,6 +97,7 @@ async def fetch_once(
         if f.id not in claimed
         and f.enabled
         and f.gone_at is None
+        and f.id not in waiting
         and (feed_ids is None or f.id in feed_ids)
     ]
     try:
@@ -74,4 +105,24 @@ async def fetch_once(
             reports = await pipeline.run_claimed(states, on_done)
     finally:
         feeds.release_leases(engine, owner)
-    return BatchResult(reports, busy)
+    if settings.fetch_log_retention_days:
+        fetchlog.prune_fetch_log(engine, settings.fetch_log_retention_days)
+    return BatchResult(reports, busy, list(waiting.values()))
+
+
+def not_before(
+    feed: Feed, blocked: Mapping[str, datetime], now: datetime, *, named: bool
+) -> Waiting | None:
+    """Why and until when a server asked us not to request `feed` now, or None.
+
+    The host's Retry-After binds always: it was said for every request to that host. The feed's
+    own cache lifetime only binds a fetch of all feeds; naming a feed asks for it now.
+    """
+    waits = [(blocked.get(host_key(URL(feed.url))), "host rate-limited (Retry-After)")]
+    if not named:
+        waits.append((feed.cache_until, "server cache lifetime (Cache-Control/Expires)"))
+    current = [(until, reason) for until, reason in waits if until is not None and until > now]
+    if not current or not feed.enabled or feed.gone_at is not None:
+        return None
+    until, reason = max(current)
+    return Waiting(feed.url, until, reason)

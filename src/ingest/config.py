@@ -55,11 +55,17 @@ class Settings(BaseModel):
     min_interval: int = Field(15 * 60, ge=1)  # seconds
     max_interval: int = Field(24 * 3600, ge=1)
     max_backoff: int = Field(24 * 3600, ge=1)
+    max_backoff_permanent: int = Field(7 * 86400, ge=1)  # 404, not a feed: retried for days
     tick_interval: float = Field(10.0, gt=0)
     lease_seconds: int = Field(600, ge=5)
     batch_size: int = Field(50, ge=1)
     recheck_schedule: list[int] = Field(default_factory=lambda: [3600, 6 * 3600, 86400, 7 * 86400])
     retry_schedule: list[int] = Field(default_factory=lambda: [600, 3600, 6 * 3600, 86400])
+    shutdown_grace: float = Field(20.0, ge=0)  # seconds to finish in-flight work on SIGTERM
+    feeds_sync_interval: int = Field(300, ge=1)  # seconds between two reads of the feeds files
+    maintenance_interval: int = Field(6 * 3600, ge=60)  # fetch-log pruning, PRAGMA optimize
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(0, ge=0, le=65535)  # 0: no metrics endpoint
 
     # Dedupe
     near_duplicate_distance: int = Field(6, ge=0, le=16)  # SimHash Hamming distance

@@ -51,6 +51,11 @@ def decode_html(body: bytes, content_type: str) -> str:
     return html_to_unicode(content_type, body)[1]
 
 
+def extract_page(body: bytes, content_type: str, url: str) -> Extracted | None:
+    """`extract_article` of raw response bytes: decoding runs in the worker process too."""
+    return extract_article(decode_html(body, content_type), url)
+
+
 def extract_article(html: str, url: str) -> Extracted | None:
     """The article in a decoded page, or None when no article text is found."""
     tree = load_html(html)

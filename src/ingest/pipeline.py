@@ -12,7 +12,8 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
@@ -21,13 +22,16 @@ from sqlalchemy.engine import Engine
 
 from ingest import schedule
 from ingest.config import Settings
+from ingest.dedupe import Thresholds
 from ingest.errors import ErrorClass
-from ingest.extract import decode_html, extract_article
+from ingest.extract import extract_page
 from ingest.fetch import Fetcher
 from ingest.fetch.hosts import retry_after
 from ingest.parse import NotAFeedError, parse_feed
+from ingest.parse.problems import feed_problems
 from ingest.records import Extracted, FeedState, FetchResult, ParsedFeed
 from ingest.store import articles, feeds, fetchlog
+from ingest.store.hosts import DbHostGate
 from ingest.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -58,11 +62,11 @@ class Pipeline:
         self.settings = settings
         self.owner = owner
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
-        self._pool: Executor = ProcessPoolExecutor(
-            max_workers=settings.workers or os.cpu_count() or 1,
-            mp_context=multiprocessing.get_context("forkserver"),
+        self._pool = self._new_pool()
+        # Host waits live in the archive, so concurrent fetches and daemons all respect them.
+        self.fetcher = Fetcher(
+            settings, DbHostGate(engine, settings.per_host_concurrency, settings.host_delay)
         )
-        self.fetcher = Fetcher(settings)
         self._articles: dict[int, asyncio.Task[bool]] = {}  # in flight: one fetch per article
 
     async def __aenter__(self) -> Pipeline:
@@ -79,9 +83,25 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, lambda: fn(*args, **kwargs))
 
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # forkserver: workers don't inherit the event loop, threads and sockets of this process
+        return ProcessPoolExecutor(
+            max_workers=self.settings.workers or os.cpu_count() or 1,
+            mp_context=multiprocessing.get_context("forkserver"),
+        )
+
     async def cpu(self, timeout: float, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn` in the process pool. A worker that dies (segfault, OOM kill) breaks the
+        pool: the pool is replaced so only the calls in flight fail, not the rest of the run."""
         loop = asyncio.get_running_loop()
-        return await asyncio.wait_for(loop.run_in_executor(self._pool, fn, *args), timeout)
+        pool = self._pool
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(pool, fn, *args), timeout)
+        except BrokenProcessPool:
+            if self._pool is pool:
+                self._pool = self._new_pool()
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
     # -- a batch -------------------------------------------------------------------------
 
@@ -149,10 +169,16 @@ class Pipeline:
             state.id,
             parsed.entries,
             fulltext=self.settings.fulltext,
+            thresholds=self.thresholds,
         )
         report.new, report.updated = outcome.new, outcome.updated
+        if outcome.guid_changes:
+            report.notes.append(f"{outcome.guid_changes} known entries under new guids")
         await self._complete_success(state, result, parsed, report)
-        return await self._fetch_pending(state, report, outcome.pending)
+        report = await self._fetch_pending(state, report, outcome.pending)
+        if self.settings.fulltext:  # an item changed in the feed: look at its page for the edit
+            await asyncio.gather(*(self.recheck_article(a, state.url) for a in outcome.changed))
+        return report
 
     async def _fetch_pending(
         self, state: FeedState, report: FeedReport, pending: Sequence[int] | None = None
@@ -162,7 +188,12 @@ class Pipeline:
             return report
         if pending is None:
             pending = await self.db(articles.pending_articles, self.engine, state.id)
-        results = await asyncio.gather(*(self.fetch_article(a, state.url) for a in pending))
+        lease = timedelta(seconds=self.settings.lease_seconds)
+        mine = await self.db(articles.lease_articles, self.engine, self.owner, pending, lease=lease)
+        try:
+            results = await asyncio.gather(*(self.fetch_article(a, state.url) for a in mine))
+        finally:
+            await self.db(articles.release_articles, self.engine, self.owner, mine)
         report.full += sum(results)
         report.fallback += len(results) - sum(results)
         return report
@@ -189,21 +220,81 @@ class Pipeline:
         )
         extracted: Extracted | None = None
         reason: str | None = None
+        # worth a later retry (the article's own queue): the network or the load may do better
+        transient = page.error_class in schedule.TRANSIENT_PAGE
         if page.ok and page.body is not None:
             try:
-                html = decode_html(page.body, page.content_type)
                 extracted = await self.cpu(
-                    self.settings.extract_timeout, extract_article, html, page.final_url
+                    self.settings.extract_timeout,
+                    extract_page,
+                    page.body,
+                    page.content_type,
+                    page.final_url,
                 )
                 reason = None if extracted else "extractor found no article text"
             except TimeoutError:
                 reason = f"extract: timed out after {self.settings.extract_timeout:g}s"
+                transient = True
             except Exception as exc:  # a hostile page must not stop the run
                 reason = f"extract: {exc!r}"
         else:
             reason = f"{page.error_class}: {page.error}"
-        await self.db(articles.save_page, self.engine, article_id, page, extracted, reason)
+        await self.db(
+            articles.save_page,
+            self.engine,
+            article_id,
+            page,
+            extracted,
+            reason,
+            retry_schedule=self.settings.retry_schedule if transient else (),
+            recheck_schedule=self.settings.recheck_schedule,
+            thresholds=self.thresholds,
+        )
         return extracted is not None
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            self.settings.near_duplicate_distance, self.settings.near_duplicate_min_words
+        )
+
+    async def revisit(self, article: articles.DueArticle) -> str:
+        """Look at a due article page again: a re-check for edits when it has full text, else a
+        full-text retry. Returns the re-check outcome, or `full`/`failed` for a retry."""
+        if article.extraction == "full":
+            return await self.recheck_article(article.id, article.origin or "")
+        return "full" if await self.fetch_article(article.id, article.origin or "") else "failed"
+
+    async def recheck_article(self, article_id: int, origin: str) -> str:
+        """Fetch a known article's page again with a conditional GET and keep what changed:
+        `revised`, `unchanged`, `removed` (404/410) or `failed` (see store.save_recheck)."""
+        url, validators = await self.db(articles.recheck_validators, self.engine, article_id)
+        if url is None:
+            return "failed"
+        page = await self.fetcher.fetch_page(url, origin=origin, validators=validators)
+        await self.db(
+            fetchlog.log_fetch, self.engine, "page", page, article_id=article_id, owner=self.owner
+        )
+        extracted: Extracted | None = None
+        if page.ok and page.body is not None:
+            try:
+                extracted = await self.cpu(
+                    self.settings.extract_timeout,
+                    extract_page,
+                    page.body,
+                    page.content_type,
+                    page.final_url,
+                )
+            except Exception:  # timeout or hostile page: the article stays as it was
+                log.warning("re-check of article %d: extraction failed", article_id, exc_info=True)
+        return await self.db(
+            articles.save_recheck,
+            self.engine,
+            article_id,
+            page,
+            extracted,
+            recheck_schedule=self.settings.recheck_schedule,
+        )
 
     # -- feed outcome --------------------------------------------------------------------
 
@@ -230,19 +321,23 @@ class Pipeline:
                 "title": parsed.title or state.title,
                 "site_url": parsed.link,
                 "ttl_seconds": parsed.ttl_seconds,
+                "problem": feed_problems(parsed, now),  # None clears an earlier problem
             }
-        cache_until = schedule.cache_lifetime(result.headers, now, self.settings.max_cache_age)
+        cap = self.settings.max_cache_age
+        cache_until = schedule.cache_lifetime(result.headers, now, cap)
         published = await self.db(articles.recent_publication_times, self.engine, state.id)
-        interval = state.interval_override or schedule.posting_interval(
-            published, now, self.settings
-        )
-        ttl = parsed.ttl_seconds if parsed else None
+        interval = schedule.success_interval(published, now, self.settings, state.interval_override)
+        ttl = parsed.ttl_seconds if parsed else state.ttl_seconds
         values["cache_until"] = cache_until
         values["next_fetch_at"] = schedule.next_after_success(
             now,
             self.settings,
             interval=interval,
-            not_before=[cache_until, now + timedelta(seconds=ttl) if ttl else None],
+            not_before=[
+                cache_until,
+                now + timedelta(seconds=min(ttl, cap)) if ttl else None,
+                retry_after(result.headers, now, max_wait=cap),
+            ],
         )
         values |= _redirect_update(state, result, self.settings.redirect_confirmations)
         if not await self.db(feeds.complete_feed, self.engine, self.owner, state.id, values):
@@ -263,7 +358,11 @@ class Pipeline:
         }
         if error_class == ErrorClass.GONE:
             values["gone_at"] = now
-        until: datetime | None = retry_after(result.headers, now) if result else None
+        until: datetime | None = (
+            retry_after(result.headers, now, max_wait=self.settings.max_cache_age)
+            if result
+            else None
+        )
         values["next_fetch_at"] = schedule.next_after_error(
             now, self.settings, error_class=error_class, error_count=count, retry_after=until
         )

@@ -110,6 +110,7 @@ class FeedState:
     failing_since: datetime | None = None
     redirect_url: str | None = None
     redirect_count: int = 0
+    ttl_seconds: int | None = None  # as last declared, still binding after a 304
 
     @property
     def validators(self) -> Validators:

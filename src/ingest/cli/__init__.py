@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from ingest.cli import articles, feeds, fetch
+from ingest.cli import articles, feeds, fetch, log, run, search, serve
 from ingest.cli.context import AppContext
 from ingest.cli.output import fail
 from ingest.errors import IngestError
@@ -29,6 +29,10 @@ app = typer.Typer(
 app.add_typer(feeds.app, name="feeds")
 fetch.register(app)
 articles.register(app)
+log.register(app)
+run.register(app)
+serve.register(app)
+search.register(app)
 
 
 @app.callback()

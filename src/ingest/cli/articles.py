@@ -1,4 +1,4 @@
-"""`ingest show` and `ingest export`: read the archive."""
+"""`ingest show`, `ingest diff` and `ingest export`: read the archive."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from typing import Annotated, TextIO
 import typer
 from sqlalchemy.engine import Engine
 
-from ingest.cli.output import TextFormat, out, print_json
+from ingest.cli.output import TextFormat, out, print_json, print_table
+from ingest.diff import unified_word_diff
 from ingest.errors import UsageError
 from ingest.store.queries import get_article, iter_articles
+from ingest.store.revisions import RevisionRecord, list_revisions
 
 
 class ExportFormat(StrEnum):
@@ -22,6 +24,7 @@ class ExportFormat(StrEnum):
 
 def register(app: typer.Typer) -> None:
     app.command("show")(show)
+    app.command("diff")(diff)
     app.command("export")(export)
 
 
@@ -29,8 +32,14 @@ def show(
     ctx: typer.Context,
     article_id: Annotated[int, typer.Argument(help="Article ID.")],
     format: Annotated[TextFormat, typer.Option("--format", "-f")] = TextFormat.text,
+    revisions: Annotated[
+        bool, typer.Option("--revisions", help="List the article's versions instead.")
+    ] = False,
 ) -> None:
-    """Print one archived article: metadata, sources and text."""
+    """Print one archived article: metadata, sources and text (or its versions)."""
+    if revisions:
+        _show_revisions(ctx, article_id, format)
+        return
     record = get_article(ctx.obj.engine, article_id)
     if format is TextFormat.json:
         print_json(record)
@@ -44,19 +53,86 @@ def show(
         "sitename",
         "language",
         "extraction",
+        "revisions",
+        "removed_at",
     ):
         if record[label]:
             out.print(f"{label}: {record[label]}", markup=False, highlight=False)
+    if record["duplicate_of"]:
+        out.print(
+            f"duplicate_of: {record['duplicate_of']} (similarity {record['similarity']:.2f})",
+            markup=False,
+            highlight=False,
+        )
     if record["extraction_error"]:
         out.print(f"extraction_error: {record['extraction_error']}", markup=False, highlight=False)
     for source in record["sources"]:
+        removed = f", removed from the feed {source['removed_at']}" if source["removed_at"] else ""
         out.print(
-            f"source: {source['feed_url']} ({source['guid'] or source['link']})",
+            f"source: {source['feed_url']} ({source['guid'] or source['link']}{removed})",
             markup=False,
             highlight=False,
         )
     out.print()
     out.print(record["text"], markup=False, highlight=False)
+
+
+def _show_revisions(ctx: typer.Context, article_id: int, format: TextFormat) -> None:
+    versions = list_revisions(ctx.obj.engine, article_id, with_text=format is TextFormat.json)
+    if format is TextFormat.json:
+        print_json([v.as_json() for v in versions])
+        return
+    print_table(
+        f"article {article_id}: {len(versions)} versions",
+        ["rev", "created_at", "reason", "content_hash", "title"],
+        [
+            (v.number, v.as_json()["created_at"], v.reason, v.content_hash[:12], v.title)
+            for v in versions
+        ],
+    )
+
+
+def diff(
+    ctx: typer.Context,
+    article_id: Annotated[int, typer.Argument(help="Article ID.")],
+    rev_a: Annotated[int | None, typer.Argument(help="Older version (default: previous).")] = None,
+    rev_b: Annotated[int | None, typer.Argument(help="Newer version (default: latest).")] = None,
+) -> None:
+    """Print a word-level diff of an article's title and text between two versions.
+
+    Versions are numbered as `ingest show ID --revisions` lists them.
+    """
+    versions = list_revisions(ctx.obj.engine, article_id, with_text=True)
+    if not versions:
+        raise UsageError(f"article {article_id} has no versions yet (its page is not fetched)")
+    new = _pick(versions, rev_b, len(versions), article_id)
+    old = _pick(versions, rev_a, max(1, new.number - 1), article_id)
+    out.print(
+        unified_word_diff(
+            old.title,
+            old.text or "",
+            new.title,
+            new.text or "",
+            old_label=_label(article_id, old),
+            new_label=_label(article_id, new),
+        ),
+        markup=False,
+        highlight=False,
+    )
+
+
+def _pick(
+    versions: list[RevisionRecord], number: int | None, default: int, article_id: int
+) -> RevisionRecord:
+    number = default if number is None else number
+    if not 1 <= number <= len(versions):
+        raise UsageError(f"article {article_id} has versions 1 to {len(versions)}, not {number}")
+    return versions[number - 1]
+
+
+def _label(article_id: int, version: RevisionRecord) -> str:
+    when = version.as_json()["created_at"]
+    return f"article {article_id} rev {version.number} ({when}, {version.reason})"
 
 
 def export(
@@ -65,19 +141,23 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
     ] = None,
+    with_revisions: Annotated[
+        bool,
+        typer.Option("--with-revisions", help="Add every version in full (`revision_history`)."),
+    ] = False,
 ) -> None:
     """Write every article as one JSON object per line (see README, "Export format")."""
     engine = ctx.obj.engine
     if output is None:
-        _write(engine, sys.stdout)
+        _write(engine, sys.stdout, with_revisions)
         return
     try:
         with output.open("w", encoding="utf-8") as stream:
-            _write(engine, stream)
+            _write(engine, stream, with_revisions)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
-def _write(engine: Engine, stream: TextIO) -> None:
-    for record in iter_articles(engine):
+def _write(engine: Engine, stream: TextIO, with_revisions: bool) -> None:
+    for record in iter_articles(engine, with_revisions=with_revisions):
         stream.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import typer
+from yarl import URL
 
+from ingest import schedule
 from ingest.cli.context import AppContext
 from ingest.cli.output import Format, err, print_json, print_table
 from ingest.errors import UsageError
 from ingest.fetch import Fetcher
+from ingest.fetch.hosts import host_key
 from ingest.store import feeds as store
+from ingest.store.hosts import blocked_hosts
 from ingest.store.models import Feed, utcnow
 from ingest.subscribe import Subscription, check_url, subscribe
 
@@ -55,15 +61,22 @@ def add(
         raise typer.Exit(2 if failed == len(urls) else 1)
 
 
-def health(feed: Feed) -> str:
-    """One word (and a time) that says how a feed is doing."""
-    now = utcnow()
+def rate_limited_until(feed: Feed, blocked: Mapping[str, datetime]) -> datetime | None:
+    """When the feed may be requested again after a Retry-After: its own, or its host's (a 429
+    on any page of that host counts), whichever ends later; None when none is in force."""
+    own = feed.next_fetch_at if feed.error_class == "rate_limited" else None
+    waits = [w for w in (own, blocked.get(host_key(URL(feed.url)))) if w and w > utcnow()]
+    return max(waits, default=None)
+
+
+def health(feed: Feed, blocked: Mapping[str, datetime] | None = None) -> str:
+    """One word (and a time) that says how a feed is doing; `blocked`: hosts under Retry-After."""
     if feed.gone_at:
         return f"gone since {feed.gone_at:%Y-%m-%d}"
     if not feed.enabled:
         return "disabled"
-    if feed.error_class == "rate_limited" and feed.next_fetch_at and feed.next_fetch_at > now:
-        return f"rate-limited until {feed.next_fetch_at:%Y-%m-%d %H:%M}"
+    if until := rate_limited_until(feed, blocked or {}):
+        return f"rate-limited until {until:%Y-%m-%d %H:%M}"
     if feed.failing_since:
         return f"failing since {feed.failing_since:%Y-%m-%d %H:%M} ({feed.error_class})"
     if feed.last_success_at is None:
@@ -71,9 +84,11 @@ def health(feed: Feed) -> str:
     return "ok"
 
 
-def feed_record(feed: Feed) -> dict[str, Any]:
+def feed_record(feed: Feed, blocked: Mapping[str, datetime] | None = None) -> dict[str, Any]:
     record = feed.model_dump(exclude={"lease_owner", "lease_until"}, mode="json")
-    record["health"] = health(feed)
+    record["health"] = health(feed, blocked)
+    until = rate_limited_until(feed, blocked or {})
+    record["rate_limited_until"] = until and until.isoformat()
     return record
 
 
@@ -84,15 +99,16 @@ def list_(
 ) -> None:
     """List feeds with their health (ok / failing since / gone / rate-limited until)."""
     found = store.list_feeds(ctx.obj.engine)
+    blocked = blocked_hosts(ctx.obj.engine)
     if format is Format.json:
-        print_json([feed_record(f) for f in found])
+        print_json([feed_record(f, blocked) for f in found])
         return
     rows = [
         (
             f.id,
             f.title or "",
             f.url,
-            health(f),
+            health(f, blocked),
             f.last_success_at and f"{f.last_success_at:%Y-%m-%d %H:%M}",
         )
         for f in found
@@ -120,3 +136,33 @@ def enable(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="Feed ID 
         engine, feed_id, enabled=True, gone_at=None, next_fetch_at=None, error_count=0
     )
     err.print(f"enabled feed {feed_id}")
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Feed ID or URL.")],
+    interval: Annotated[
+        str,
+        typer.Option(
+            "--interval", help="Poll every 90s/15m/2h/1d, or `auto` (follow the posting rate)."
+        ),
+    ],
+) -> None:
+    """Override how often a feed is polled (errors still back off; server waits still bind)."""
+    seconds: int | None = None
+    if interval.strip().lower() != "auto":
+        try:
+            seconds = schedule.parse_duration(interval)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    engine = ctx.obj.engine
+    feed_id = store.resolve_feed(engine, ref)
+    values: dict[str, Any] = {"interval_override": seconds}
+    if seconds is not None:  # a shorter interval applies now, not after the old one runs out
+        current = next(f for f in store.list_feeds(engine) if f.id == feed_id).next_fetch_at
+        soon = utcnow() + timedelta(seconds=seconds)
+        values["next_fetch_at"] = min(current, soon) if current else None
+    store.update_feed(engine, feed_id, **values)
+    what = f"every {schedule.format_duration(seconds)}" if seconds else "by its posting rate"
+    err.print(f"feed {feed_id}: polled {what}", highlight=False)

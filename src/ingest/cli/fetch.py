@@ -10,8 +10,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ingest.batch import fetch_once, sync_feeds_files
 from ingest.cli.context import AppContext
-from ingest.cli.output import err, print_table
+from ingest.cli.output import err, out, print_table
 from ingest.pipeline import FeedReport
+from ingest.recheck import recheck_now
 from ingest.store import feeds as store
 
 
@@ -26,6 +27,12 @@ def fetch(
     ] = None,
     no_fulltext: Annotated[
         bool, typer.Option("--no-fulltext", help="Archive the feeds' own content; fetch no pages.")
+    ] = False,
+    recheck: Annotated[
+        bool,
+        typer.Option(
+            "--recheck", help="Also re-check the known articles' pages now for edits and takedowns."
+        ),
     ] = False,
 ) -> None:
     """Fetch feeds now and archive their new entries with full article text.
@@ -83,8 +90,21 @@ def fetch(
         ["feed", "url", "status", "new", "updated", "full text", "feed text", "error"],
         rows,
     )
+    if recheck and settings.fulltext:
+        counts = asyncio.run(recheck_now(engine, settings, feed_ids))
+        out.print(
+            f"re-checked {counts.total()} pages: "
+            + ", ".join(f"{counts[k]} {k}" for k in ("revised", "unchanged", "removed", "failed")),
+            highlight=False,
+        )
     for url in result.busy:
         err.print(f"skipped (another worker is fetching it): {url}", markup=False, highlight=False)
+    for wait in result.waiting:
+        err.print(
+            f"skipped until {wait.until:%Y-%m-%d %H:%M:%S} UTC ({wait.reason}): {wait.url}",
+            markup=False,
+            highlight=False,
+        )
     for report in result.failed:
         err.print(
             f"failed: [{report.feed_id}] {report.url}: {report.error}",

@@ -13,6 +13,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from functools import partial
 
 import aiohttp
@@ -261,8 +262,11 @@ class Fetcher:
         host = host_key(target)
         until = await self._hosts.acquire(host)
         if until is not None:
+            # Refused without a request; the Retry-After the host gave earlier travels with the
+            # result, so the caller schedules the retry for when the block ends.
             stamp = until.isoformat(timespec="seconds")
-            return _Hop().fail(ErrorClass.RATE_LIMITED, f"rate-limited until {stamp}")
+            refused = _Hop(headers={"retry-after": format_datetime(until, usegmt=True)})
+            return refused.fail(ErrorClass.RATE_LIMITED, f"rate-limited until {stamp}")
         try:
             hop = await self._exchange(target, headers, plan, budget, scope)
         finally:

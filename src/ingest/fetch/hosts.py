@@ -76,6 +76,10 @@ class HostGate:
             return until
         return None
 
+    def blocked(self, host: str) -> datetime | None:
+        """When the Retry-After block on `host` ends, if one is in force."""
+        return self._blocked(self._host(host))
+
     async def release(self, host: str) -> None:
         self._host(host).slots.release()
 

@@ -7,17 +7,23 @@ any later point loses nothing: the next run finds the articles still `pending` a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ingest import schedule
+from ingest.dedupe import Thresholds
 from ingest.identity import canonical_url, content_hash, entry_fingerprint, entry_key, word_count
+from ingest.owner import is_dead_local
 from ingest.parse.sanitize import html_to_text
-from ingest.records import Extracted, FetchResult, ParsedEntry
+from ingest.records import Extracted, FetchResult, ParsedEntry, Validators
 from ingest.store.blobs import put_blob
-from ingest.store.models import Article, Entry, Revision, utcnow
+from ingest.store.models import Article, Entry, Feed, utcnow
+from ingest.store.revisions import add_revision
+from ingest.store.similar import find_near_duplicate, fingerprint_columns
 from ingest.store.upsert import insert_ignore
 
 
@@ -26,26 +32,44 @@ class EntriesOutcome:
     new: int
     updated: int
     pending: list[int]  # article ids of this feed still waiting for their page
+    changed: list[int] = field(default_factory=list)  # full-text articles whose entry changed
+    guid_changes: int = 0  # known items seen under a new guid
+    removed: int = 0  # entries newly gone from the feed
 
 
 def record_entries(
-    engine: Engine, feed_id: int, entries: Sequence[ParsedEntry], *, fulltext: bool
+    engine: Engine,
+    feed_id: int,
+    entries: Sequence[ParsedEntry],
+    *,
+    fulltext: bool,
+    thresholds: Thresholds = Thresholds(),
 ) -> EntriesOutcome:
-    """Insert new entries (and their articles), update changed ones, in one transaction."""
+    """Insert new entries (and their articles), update changed ones, in one transaction.
+
+    A known item under a new guid (same link and content) keeps its entry; a changed item whose
+    article text comes from the feed gives that article a new revision, and one whose article
+    has full text is returned in `changed`, its page to be re-checked. Entries gone from the
+    document while older ones remain are marked removed (see `_mark_removed`).
+    """
     now = utcnow()
-    new = updated = 0
+    new = updated = moved = 0
+    changed: list[int] = []
+    keys = {entry_key(entry) for entry in entries}
     with engine.begin() as conn:
         for entry in entries:
             key = entry_key(entry)
             fingerprint = entry_fingerprint(entry)
             row = conn.execute(
-                sa.select(Entry.id, Entry.content_hash).where(
+                sa.select(Entry.id, Entry.content_hash, Entry.article_id).where(
                     Entry.feed_id == feed_id, Entry.key == key
                 )
             ).first()
+            if row is None and (row := _renamed_entry(conn, feed_id, entry, fingerprint, keys)):
+                moved += 1
             fields = _entry_fields(entry) | {"content_hash": fingerprint, "last_seen": now}
             if row is None:
-                article_id = _resolve_article(conn, entry, fulltext=fulltext)
+                article_id = _resolve_article(conn, entry, fulltext=fulltext, thresholds=thresholds)
                 conn.execute(
                     insert_ignore(conn, Entry, ["feed_id", "key"]).values(
                         feed_id=feed_id, key=key, first_seen=now, article_id=article_id, **fields
@@ -53,12 +77,122 @@ def record_entries(
                 )
                 new += 1
             elif row.content_hash != fingerprint:
-                conn.execute(sa.update(Entry).where(Entry.id == row.id).values(**fields))
+                conn.execute(
+                    sa.update(Entry)
+                    .where(Entry.id == row.id)
+                    .values(**fields, key=key, removed_at=None)
+                )
                 updated += 1
+                if _entry_changed(conn, row.article_id, entry, now, thresholds):
+                    changed.append(row.article_id)
             else:
-                conn.execute(sa.update(Entry).where(Entry.id == row.id).values(last_seen=now))
+                conn.execute(
+                    sa.update(Entry)
+                    .where(Entry.id == row.id)
+                    .values(key=key, guid=entry.guid, last_seen=now, removed_at=None)
+                )
+        if moved:
+            conn.execute(
+                sa.update(Feed)
+                .where(Feed.id == feed_id)
+                .values(guid_changes=Feed.guid_changes + moved)
+            )
+        removed = _mark_removed(conn, feed_id, keys, now)
         pending = _pending_articles(conn, feed_id) if fulltext else []
-    return EntriesOutcome(new, updated, pending)
+    return EntriesOutcome(new, updated, pending, changed, moved, removed)
+
+
+def _renamed_entry(
+    conn: sa.Connection, feed_id: int, entry: ParsedEntry, fingerprint: str, keys: set[str]
+) -> sa.Row[Any] | None:
+    """This item under the guid it had before: an entry of the feed with the same content and
+    canonical link (or none), whose old key the document no longer has. A feed that rewrites its
+    guids then updates entries instead of duplicating them."""
+    link = canonical_url(entry.link) if entry.link else None
+    rows = conn.execute(
+        sa.select(Entry.id, Entry.content_hash, Entry.article_id, Entry.link).where(
+            Entry.feed_id == feed_id,
+            Entry.content_hash == fingerprint,
+            Entry.key.not_in(list(keys)),
+        )
+    ).all()
+    for row in rows:
+        if (canonical_url(row.link) if row.link else None) == link:
+            return row
+    return None
+
+
+def _entry_changed(
+    conn: sa.Connection, article_id: int | None, entry: ParsedEntry, now: datetime, t: Thresholds
+) -> bool:
+    """A feed item changed. When its article's text is the feed's, the item's new title and
+    text are the article's new version; True when the article has full text, whose page is
+    then the place to look for the change."""
+    extraction = conn.execute(
+        sa.select(Article.extraction).where(Article.id == article_id)
+    ).scalar()
+    if article_id is None or extraction in (None, "pending"):
+        return False
+    if extraction == "full":
+        return True
+    text = html_to_text(entry.content or entry.summary or "")
+    _set_text(conn, article_id, title=entry.title, text=text, reason="feed", now=now, link=None)
+    conn.execute(
+        sa.update(Article)
+        .where(Article.id == article_id)
+        .values(title=entry.title, html=entry.content or entry.summary, updated_at=now)
+    )
+    return False
+
+
+def _mark_removed(conn: sa.Connection, feed_id: int, keys: set[str], now: datetime) -> int:
+    """Mark entries gone from the feed document. Feeds list only their latest items, so only
+    entries newer than the oldest item still listed count as removed; older ones aged out."""
+    when = sa.func.coalesce(Entry.published, Entry.first_seen)
+    oldest = (
+        sa.select(sa.func.min(when))
+        .where(Entry.feed_id == feed_id, Entry.key.in_(list(keys)))
+        .scalar_subquery()
+    )
+    result = conn.execute(
+        sa.update(Entry)
+        .where(
+            Entry.feed_id == feed_id,
+            Entry.removed_at.is_(None),
+            Entry.key.not_in(list(keys)),
+            when > oldest,
+        )
+        .values(removed_at=now)
+    )
+    return result.rowcount or 0
+
+
+def _set_text(
+    conn: sa.Connection,
+    article_id: int,
+    *,
+    title: str | None,
+    text: str,
+    reason: str,
+    now: datetime,
+    link: Thresholds | None,
+) -> bool:
+    """Make (title, text) the article's current version: its hash, fingerprint and revision,
+    and, with thresholds in `link`, its near-duplicate link. False when nothing changed."""
+    values: dict[str, object] = {
+        "text": text,
+        "word_count": word_count(text),
+        "content_hash": content_hash(text),
+        **fingerprint_columns(text),
+    }
+    if link is not None:
+        match = find_near_duplicate(conn, article_id, text, link)
+        values |= {
+            "duplicate_of": match.article_id if match else None,
+            "similarity": match.similarity if match else None,
+        }
+    conn.execute(sa.update(Article).where(Article.id == article_id).values(**values))
+    return add_revision(conn, article_id, title=title, text=text, reason=reason, now=now)
 
 
 def _entry_fields(entry: ParsedEntry) -> dict[str, object]:
@@ -75,7 +209,9 @@ def _entry_fields(entry: ParsedEntry) -> dict[str, object]:
     }
 
 
-def _resolve_article(conn: sa.Connection, entry: ParsedEntry, *, fulltext: bool) -> int:
+def _resolve_article(
+    conn: sa.Connection, entry: ParsedEntry, *, fulltext: bool, thresholds: Thresholds
+) -> int:
     """The article an entry is a source of: found by canonical URL (or text, for a linkless
     item), else created: `pending` when its page is still to be fetched."""
     feed_text = html_to_text(entry.content or entry.summary or "")
@@ -110,9 +246,13 @@ def _resolve_article(conn: sa.Connection, entry: ParsedEntry, *, fulltext: bool)
         insert_ignore(conn, Article, ["canonical_url"]).values(**values).returning(Article.id)
     ).scalar()
     if new_id is None:  # another process inserted the same canonical URL meanwhile
-        new_id = conn.execute(
+        return conn.execute(
             sa.select(Article.id).where(Article.canonical_url == canonical)
         ).scalar_one()
+    if not pending and feed_text:
+        _set_text(
+            conn, new_id, title=entry.title, text=feed_text, reason="feed", now=now, link=thresholds
+        )
     return new_id
 
 
@@ -159,8 +299,18 @@ def save_page(
     page: FetchResult,
     extracted: Extracted | None,
     reason: str | None,
+    *,
+    retry_schedule: Sequence[int] = (),
+    recheck_schedule: Sequence[int] = (),
+    thresholds: Thresholds = Thresholds(),
 ) -> int:
     """Store a fetched page and what was extracted from it; returns the article id it ended in.
+
+    Full text makes the article's first page version (its revision, fingerprint, near-duplicate
+    link) and puts it on the re-check schedule (`next_check_at`, see schedule.next_recheck).
+
+    A failure with a `retry_schedule` (a transient one) puts the article on the retry queue:
+    `next_check_at` after the next step of the schedule, until the schedule is exhausted.
 
     The raw body is kept whatever happens, so re-extraction never needs the network. When the
     page's rel=canonical or its exact text belongs to an article already archived, this article
@@ -184,16 +334,28 @@ def save_page(
             "updated_at": now,
         }
         if extracted is None or not extracted.text.strip():
+            retry_at = schedule.next_retry(now, article["retry_count"], retry_schedule)
             conn.execute(
                 sa.update(Article)
                 .where(Article.id == article_id)
                 .values(
                     **page_fields,
+                    next_check_at=retry_at,
+                    retry_count=article["retry_count"] + (retry_at is not None),
                     extraction="feed" if article["text"] else "failed",
                     extraction_error=reason or "no text found in the page",
-                    content_hash=content_hash(article["text"]) if article["text"] else None,
                 )
             )
+            if article["text"]:
+                _set_text(
+                    conn,
+                    article_id,
+                    title=article["title"],
+                    text=article["text"],
+                    reason="feed",
+                    now=now,
+                    link=thresholds if article["duplicate_of"] is None else None,
+                )
             return article_id
         digest = content_hash(extracted.text)
         canonical = canonical_url(extracted.canonical_url) if extracted.canonical_url else None
@@ -211,23 +373,21 @@ def save_page(
                 **page_fields,
                 **_metadata(extracted, article),
                 canonical_url=canonical or article["canonical_url"],
-                text=extracted.text,
                 html=extracted.html,
-                word_count=word_count(extracted.text),
-                content_hash=digest,
                 extraction="full",
                 extraction_error=None,
+                # off the retry queue, on the re-check schedule
+                next_check_at=schedule.next_recheck(article["created_at"], now, recheck_schedule),
             )
         )
-        conn.execute(
-            sa.insert(Revision).values(
-                article_id=article_id,
-                created_at=now,
-                title=extracted.title or article["title"],
-                text_blob=put_blob(conn, extracted.text.encode()),
-                content_hash=digest,
-                reason="initial",
-            )
+        _set_text(
+            conn,
+            article_id,
+            title=extracted.title or article["title"],
+            text=extracted.text,
+            reason="page",
+            now=now,
+            link=thresholds,
         )
     return article_id
 
@@ -264,3 +424,182 @@ def _metadata(extracted: Extracted, article: sa.RowMapping) -> dict[str, object]
         "image": extracted.image,
         "categories": sorted({*article["categories"], *extracted.categories, *extracted.tags}),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class DueArticle:
+    """An article page due again: a full-text retry (extraction not `full`) or a re-check."""
+
+    id: int
+    extraction: str
+    origin: str | None  # the URL of a feed that links to it (its pages' allowed origin)
+
+
+def claim_due_articles(
+    engine: Engine,
+    owner: str,
+    *,
+    lease: timedelta,
+    limit: int,
+    now: datetime | None = None,
+    feed_ids: Sequence[int] | None = None,
+    due_only: bool = True,
+) -> list[DueArticle]:
+    """Lease up to `limit` articles whose `next_check_at` is due and that nobody else holds.
+
+    The one queue for every later visit of an article page (full-text retries and re-checks for
+    edits), leased like feeds so two workers never fetch one page at the same time. With
+    `due_only=False` (`ingest fetch --recheck`): every full-text article, of `feed_ids` if given.
+    """
+    now = now or utcnow()
+    due = sa.select(Article.id).where(
+        sa.or_(Article.lease_until.is_(None), Article.lease_until < now)
+    )
+    if due_only:
+        due = due.where(Article.next_check_at <= now)
+    else:
+        due = due.where(Article.extraction == "full")
+    if feed_ids is not None:
+        due = due.where(
+            Article.id.in_(sa.select(Entry.article_id).where(Entry.feed_id.in_(list(feed_ids))))
+        )
+    due = due.order_by(Article.next_check_at, Article.id).limit(limit)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        rows = conn.execute(
+            sa.update(Article)
+            .where(Article.id.in_(due.scalar_subquery()))
+            .values(lease_owner=owner, lease_until=now + lease)
+            .returning(Article.id, Article.extraction)
+        ).all()
+        origins = dict(
+            conn.execute(
+                sa.select(Entry.article_id, sa.func.min(Feed.url))
+                .join(Feed, Feed.id == Entry.feed_id)
+                .where(Entry.article_id.in_([row.id for row in rows]))
+                .group_by(Entry.article_id)
+            ).all()
+        )
+    return sorted(
+        (DueArticle(row.id, row.extraction, origins.get(row.id)) for row in rows),
+        key=lambda a: a.id,
+    )
+
+
+def lease_articles(
+    engine: Engine, owner: str, ids: Sequence[int], *, lease: timedelta, now: datetime | None = None
+) -> list[int]:
+    """Take the leases of `ids` before fetching their pages; those another live worker holds are
+    left out (returned: the ids now ours), so two workers never fetch one page at once.
+
+    Each leased article is made due (`next_check_at`) if it was not scheduled: should this worker
+    die mid-fetch, `claim_due_articles` hands the page to another one once the lease expires.
+    """
+    now = now or utcnow()
+    if not ids:
+        return []
+    with engine.begin() as conn:
+        held = conn.execute(
+            sa.select(Article.lease_owner)
+            .where(Article.id.in_(list(ids)), Article.lease_until >= now)
+            .distinct()
+        ).scalars()
+        dead = [other for other in held if other and is_dead_local(other)]
+        free = sa.or_(
+            Article.lease_until.is_(None),
+            Article.lease_until < now,
+            Article.lease_owner == owner,
+            Article.lease_owner.in_(dead),
+        )
+        rows = conn.execute(
+            sa.update(Article)
+            .where(Article.id.in_(list(ids)), free)
+            .values(
+                lease_owner=owner,
+                lease_until=now + lease,
+                next_check_at=sa.func.coalesce(Article.next_check_at, now),
+            )
+            .returning(Article.id)
+        ).scalars()
+        return sorted(rows)
+
+
+def release_articles(engine: Engine, owner: str, ids: Sequence[int] | None = None) -> int:
+    """Give back `owner`'s article leases (the named ones, or all of them on shutdown)."""
+    query = sa.update(Article).where(Article.lease_owner == owner)
+    if ids is not None:
+        query = query.where(Article.id.in_(list(ids)))
+    with engine.begin() as conn:
+        result = conn.execute(query.values(lease_owner=None, lease_until=None))
+    return result.rowcount or 0
+
+
+def recheck_validators(engine: Engine, article_id: int) -> tuple[str | None, Validators]:
+    """The URL of an article's page and the validators of its last response (conditional GET)."""
+    query = sa.select(
+        sa.func.coalesce(Article.canonical_url, Article.url), Article.etag, Article.last_modified
+    ).where(Article.id == article_id)
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        return None, Validators()
+    return row[0], Validators(row[1], row[2])
+
+
+def save_recheck(
+    engine: Engine,
+    article_id: int,
+    page: FetchResult,
+    extracted: Extracted | None,
+    *,
+    recheck_schedule: Sequence[int] = (),
+) -> str:
+    """Store what a re-check of an article's page found; returns `revised`, `unchanged`,
+    `removed` (404/410: marked, kept, no more checks) or `failed` (kept as it was).
+
+    A new version needs a changed page (not 304) whose title or normalized text differs from
+    the latest revision; the article row then shows it and earlier versions stay as revisions.
+    """
+    now = utcnow()
+    with engine.begin() as conn:
+        article = (
+            conn.execute(sa.select(Article).where(Article.id == article_id)).mappings().first()
+        )
+        if article is None:
+            return "failed"
+        values: dict[str, object] = {
+            "check_count": article["check_count"] + 1,
+            "next_check_at": schedule.next_recheck(article["created_at"], now, recheck_schedule),
+        }
+        if page.status in (404, 410):
+            outcome = "removed"
+            values |= {
+                "removed_at": article["removed_at"] or now,
+                "page_status": page.status,
+                "next_check_at": None,
+            }
+        elif page.not_modified:
+            outcome = "unchanged"
+        elif extracted is None or not extracted.text.strip() or page.body is None:
+            outcome = "failed"
+        else:
+            values |= {
+                "page_blob": put_blob(conn, page.body),
+                "page_headers": page.headers or None,
+                "page_status": page.status,
+                "etag": page.headers.get("etag"),
+                "last_modified": page.headers.get("last-modified"),
+                "fetched_at": now,
+                "removed_at": None,
+            }
+            title = extracted.title or article["title"]
+            text = extracted.text
+            revised = _set_text(
+                conn, article_id, title=title, text=text, reason="page", now=now, link=None
+            )
+            if revised:
+                values |= {"title": title, "html": extracted.html, "updated_at": now}
+            outcome = "revised" if revised else "unchanged"
+        conn.execute(sa.update(Article).where(Article.id == article_id).values(**values))
+    return outcome

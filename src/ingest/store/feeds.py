@@ -178,6 +178,18 @@ def _move(conn: sa.Connection, feed_id: int, values: dict[str, Any]) -> None:
     conn.execute(insert_ignore(conn, FeedAlias, ["url"]).values(feed_id=feed_id, url=old))
 
 
+def renew_leases(engine: Engine, owner: str, until: datetime) -> int:
+    """Extend every lease `owner` holds, so a long update never loses its feeds mid-way.
+
+    A daemon renews on every tick; a node that dies stops renewing and its leases expire.
+    """
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(Feed).where(Feed.lease_owner == owner).values(lease_until=until)
+        )
+    return result.rowcount or 0
+
+
 def release_leases(engine: Engine, owner: str) -> int:
     """Give back every lease of `owner` (on shutdown) so others need not wait for expiry."""
     with engine.begin() as conn:

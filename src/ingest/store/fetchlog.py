@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.records import FetchResult
-from ingest.store.models import FetchLog, utcnow
+from ingest.store.blobs import put_blob
+from ingest.store.models import Entry, FetchLog, utcnow
 
 
 def log_fetch(
@@ -20,9 +21,13 @@ def log_fetch(
     article_id: int | None = None,
     owner: str | None = None,
 ) -> None:
+    """Record an attempt, and keep its raw body (content-addressed: a feed that did not change
+    is stored once) so nothing has to be fetched twice to be parsed or extracted again."""
     with engine.begin() as conn:
         conn.execute(
             sa.insert(FetchLog).values(
+                blob=put_blob(conn, result.body) if result.body is not None else None,
+                content_type=result.headers.get("content-type"),
                 at=utcnow(),
                 kind=kind,
                 url=result.url,
@@ -41,12 +46,15 @@ def log_fetch(
 def recent_fetches(
     engine: Engine, *, feed_id: int | None = None, failed: bool = False, limit: int = 50
 ) -> list[FetchLog]:
+    """Newest first; a feed's attempts include the pages of its entries' articles."""
     query = sa.select(FetchLog).order_by(FetchLog.id.desc()).limit(limit)
     if feed_id is not None:
-        query = query.where(FetchLog.feed_id == feed_id)
+        pages = sa.select(Entry.article_id).where(Entry.feed_id == feed_id)
+        query = query.where(sa.or_(FetchLog.feed_id == feed_id, FetchLog.article_id.in_(pages)))
     if failed:
         query = query.where(FetchLog.error_class.is_not(None))
-    with engine.connect() as conn:
+    # A read: DEFERRED, so `ingest log` never waits for (or blocks) a running fetch's writes.
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
         return [FetchLog.model_validate(dict(row)) for row in conn.execute(query).mappings()]
 
 

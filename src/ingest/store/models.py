@@ -199,6 +199,8 @@ class FetchLog(SQLModel, table=True):
     error_class: str | None = None
     error_message: str | None = None
     owner: str | None = None
+    blob: str | None = Field(default=None, foreign_key="blob.hash")  # the raw body, kept forever
+    content_type: str | None = None  # what re-parsing needs besides the bytes
 
 
 class Node(SQLModel, table=True):

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from ingest.errors import UsageError
 from ingest.store.models import Article, Entry, Feed
+from ingest.store.revisions import revisions_of
 
 EXPORT_BATCH = 500
 # Read transactions never take the SQLite write lock, so `export` can run beside the daemon.
@@ -40,19 +41,30 @@ def article_record(article: sa.RowMapping, sources: Sequence[dict[str, Any]]) ->
         "extraction": article["extraction"],
         "fetched_at": _iso(article["fetched_at"]),
         "duplicate_of": article["duplicate_of"],
+        "similarity": article["similarity"],
+        "revisions": article["revision_count"],
+        "removed_at": _iso(article["removed_at"]),
         "sources": list(sources),
     }
 
 
 def _sources(conn: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     rows = conn.execute(
-        sa.select(Entry.article_id, Feed.url, Entry.guid, Entry.title, Entry.link, Entry.published)
+        sa.select(
+            Entry.article_id,
+            Feed.url,
+            Entry.guid,
+            Entry.title,
+            Entry.link,
+            Entry.published,
+            Entry.removed_at,
+        )
         .join(Feed, Feed.id == Entry.feed_id)
         .where(Entry.article_id.in_(list(article_ids)))
         .order_by(Entry.id)
     )
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for article_id, feed_url, guid, title, link, published in rows:
+    for article_id, feed_url, guid, title, link, published, removed_at in rows:
         found[article_id].append(
             {
                 "feed_url": feed_url,
@@ -60,6 +72,7 @@ def _sources(conn: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[
                 "title": title,
                 "link": link,
                 "published": _iso(published),
+                "removed_at": _iso(removed_at),
             }
         )
     return found
@@ -78,8 +91,9 @@ def get_article(engine: Engine, article_id: int) -> dict[str, Any]:
         return record
 
 
-def iter_articles(engine: Engine) -> Iterator[dict[str, Any]]:
-    """Every article in id order, in batches (constant memory on large archives)."""
+def iter_articles(engine: Engine, *, with_revisions: bool = False) -> Iterator[dict[str, Any]]:
+    """Every article in id order, in batches (constant memory on large archives); with every
+    version in full under `revision_history` when `with_revisions`."""
     last = 0
     while True:
         with engine.connect().execution_options(**READ) as conn:
@@ -95,7 +109,26 @@ def iter_articles(engine: Engine) -> Iterator[dict[str, Any]]:
             )
             if not batch:
                 return
-            sources = _sources(conn, [row["id"] for row in batch])
+            ids = [row["id"] for row in batch]
+            sources = _sources(conn, ids)
+            history = revisions_of(conn, ids, with_text=True) if with_revisions else {}
         for row in batch:
-            yield article_record(row, sources.get(row["id"], []))
+            record = article_record(row, sources.get(row["id"], []))
+            if with_revisions:
+                record["revision_history"] = [r.as_json() for r in history.get(row["id"], [])]
+            yield record
         last = batch[-1]["id"]
+
+
+def article_page(engine: Engine, *, after_id: int = 0, limit: int = 50) -> list[dict[str, Any]]:
+    """Articles with id > `after_id`, in id order: keyset pagination for the HTTP API."""
+    with engine.connect().execution_options(**READ) as conn:
+        rows = (
+            conn.execute(
+                sa.select(Article).where(Article.id > after_id).order_by(Article.id).limit(limit)
+            )
+            .mappings()
+            .all()
+        )
+        sources = _sources(conn, [row["id"] for row in rows])
+    return [article_record(row, sources.get(row["id"], [])) for row in rows]

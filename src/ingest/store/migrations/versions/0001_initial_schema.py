@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 13:19:17.630616
+Create Date: 2026-11-28 13:25:40.476615
 """
 
 from collections.abc import Sequence
@@ -20,7 +20,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "blob",
         sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -63,26 +62,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("feed", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_feed_next_fetch_at"), ["next_fetch_at"], unique=False)
-
-    op.create_table(
-        "fetch_log",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", ingest.store.models.UTCDateTime(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("feed_id", sa.Integer(), nullable=True),
-        sa.Column("article_id", sa.Integer(), nullable=True),
-        sa.Column("status", sa.Integer(), nullable=True),
-        sa.Column("bytes", sa.Integer(), nullable=False),
-        sa.Column("duration_ms", sa.Integer(), nullable=False),
-        sa.Column("error_class", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("error_message", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    with op.batch_alter_table("fetch_log", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_fetch_log_at"), ["at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_fetch_log_feed_id"), ["feed_id"], unique=False)
 
     op.create_table(
         "host",
@@ -181,6 +160,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_feed_alias_feed_id"), ["feed_id"], unique=False)
 
     op.create_table(
+        "fetch_log",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", ingest.store.models.UTCDateTime(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("feed_id", sa.Integer(), nullable=True),
+        sa.Column("article_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.Integer(), nullable=True),
+        sa.Column("bytes", sa.Integer(), nullable=False),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("error_class", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("error_message", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("blob", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("content_type", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["blob"],
+            ["blob.hash"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("fetch_log", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_fetch_log_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_fetch_log_feed_id"), ["feed_id"], unique=False)
+
+    op.create_table(
         "entry",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("feed_id", sa.Integer(), nullable=False),
@@ -232,7 +237,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     with op.batch_alter_table("revision", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_revision_article_id"))
 
@@ -242,6 +246,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_entry_article_id"))
 
     op.drop_table("entry")
+    with op.batch_alter_table("fetch_log", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_fetch_log_feed_id"))
+        batch_op.drop_index(batch_op.f("ix_fetch_log_at"))
+
+    op.drop_table("fetch_log")
     with op.batch_alter_table("feed_alias", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_feed_alias_feed_id"))
 
@@ -259,11 +268,6 @@ def downgrade() -> None:
     op.drop_table("article")
     op.drop_table("node")
     op.drop_table("host")
-    with op.batch_alter_table("fetch_log", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_fetch_log_feed_id"))
-        batch_op.drop_index(batch_op.f("ix_fetch_log_at"))
-
-    op.drop_table("fetch_log")
     with op.batch_alter_table("feed", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_feed_next_fetch_at"))
 

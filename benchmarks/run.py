@@ -1,0 +1,179 @@
+"""Pipeline benchmark: end-to-end fetch of a loopback farm of feeds, plus per-stage costs.
+
+Prints numbers and ratios measured in the same run (1 worker process vs one per core), writes
+them to a JSON file, and compares with an earlier run:
+
+    python benchmarks/run.py                        # default farm: 40 feeds x 10 articles
+    python benchmarks/run.py --feeds 100 --items 20 --save benchmarks/results/now.json
+    python benchmarks/run.py --compare benchmarks/results/before.json
+
+Never reaches the network: the farm is an aiohttp server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+from ingest.batch import fetch_once  # noqa: E402
+from ingest.config import Settings  # noqa: E402
+from ingest.extract import decode_html, extract_article  # noqa: E402
+from ingest.parse import parse_feed  # noqa: E402
+from ingest.store import feeds  # noqa: E402
+from ingest.store.engine import open_archive  # noqa: E402
+
+ITEM = """<item><title>Story {f}-{i}</title><link>{base}/a/{f}/{i}/</link>
+<guid>{base}/a/{f}/{i}/</guid><pubDate>Mon, 02 Jul 2018 08:00:00 +0000</pubDate>
+<description>Teaser of story {f}-{i}.</description></item>"""
+
+
+def farm(feed_count: int, items: int) -> tuple[web.Application, list[str]]:
+    """An app serving `feed_count` RSS feeds of `items` distinct article pages each."""
+    page = (FIXTURES / "sensetime.html").read_text(encoding="utf-8")
+
+    async def feed(request: web.Request) -> web.Response:
+        f = int(request.match_info["f"])
+        base = f"http://{request.host}"
+        body = "".join(ITEM.format(f=f, i=i, base=base) for i in range(items))
+        channel = f"<channel><title>Feed {f}</title>{body}</channel>"
+        xml = f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
+        return web.Response(text=xml, content_type="application/rss+xml")
+
+    async def article(request: web.Request) -> web.Response:
+        f, i = request.match_info["f"], request.match_info["i"]
+        html = page.replace("{base}", f"http://{request.host}").replace(
+            "SenseTime Enters Singapore", f"Story {f}-{i}: SenseTime Enters Singapore"
+        )
+        html = html.replace("strategic move", f"strategic move number {f}x{i}")
+        return web.Response(text=html, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/feed/{f}.rss", feed)
+    app.router.add_get("/a/{f}/{i}/", article)
+    return app, [f"/feed/{f}.rss" for f in range(feed_count)]
+
+
+def serve(app: web.Application) -> str:
+    """Run the farm on a background loop; returns its base URL."""
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app, access_log=None)
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    return f"http://127.0.0.1:{port}"
+
+
+def end_to_end(base: str, paths: list[str], workers: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            db_url=f"sqlite:///{tmp}/bench.db",
+            workers=workers,
+            host_delay=0,
+            per_host_concurrency=16,
+            respect_robots=False,
+            feeds_files=[],
+        )
+        engine = open_archive(settings.db_url)
+        for path in paths:
+            feeds.add_feed(engine, base + path)
+        started = time.perf_counter()
+        result = asyncio.run(fetch_once(engine, settings))
+        elapsed = time.perf_counter() - started
+        articles = sum(r.full for r in result.reports)
+        assert not result.failed, [r.error for r in result.failed]
+        return {
+            "seconds": elapsed,
+            "feeds_per_s": len(paths) / elapsed,
+            "articles_per_s": articles / elapsed,
+            "articles": articles,
+        }
+
+
+def stage_costs(repeat: int) -> dict[str, float]:
+    """Median milliseconds of the CPU stages on the fixtures (one process)."""
+    feed = (FIXTURES / "feed.rss").read_bytes().replace(b"{base}", b"http://127.0.0.1")
+    page = (FIXTURES / "sensetime.html").read_bytes().replace(b"{base}", b"http://127.0.0.1")
+
+    def median_ms(fn: Any) -> float:
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times)
+
+    headers = {"content-type": "application/rss+xml"}
+    return {
+        "parse_feed_ms": median_ms(lambda: parse_feed(feed, headers, "http://127.0.0.1/feed.rss")),
+        "extract_article_ms": median_ms(
+            lambda: extract_article(decode_html(page, "text/html"), "http://127.0.0.1/a/")
+        ),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--feeds", type=int, default=40)
+    parser.add_argument("--items", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=30, help="repetitions of the stage timings")
+    parser.add_argument("--save", type=Path, help="write the results to this JSON file")
+    parser.add_argument("--compare", type=Path, help="an earlier results file to compare with")
+    args = parser.parse_args()
+
+    app, paths = farm(args.feeds, args.items)
+    base = serve(app)
+    cores = os.cpu_count() or 1
+    results: dict[str, Any] = {"feeds": args.feeds, "items": args.items, "cores": cores}
+    results |= stage_costs(args.repeat)
+    results["one_worker"] = end_to_end(base, paths, 1)
+    results["all_cores"] = end_to_end(base, paths, cores)
+    results["speedup_all_cores_vs_one"] = (
+        results["all_cores"]["articles_per_s"] / results["one_worker"]["articles_per_s"]
+    )
+    results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    results["peak_rss_children_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+    print(f"farm: {args.feeds} feeds x {args.items} articles on 127.0.0.1, {cores} cores")
+    print(f"parse_feed (3 items)       {results['parse_feed_ms']:8.2f} ms")
+    print(f"extract_article (seed)     {results['extract_article_ms']:8.2f} ms")
+    for name in ("one_worker", "all_cores"):
+        r = results[name]
+        rates = f"{r['feeds_per_s']:7.1f} feeds/s  {r['articles_per_s']:7.1f} articles/s"
+        print(f"{name:<26} {r['seconds']:8.2f} s  {rates}")
+    print(f"speedup all cores vs one   {results['speedup_all_cores_vs_one']:8.2f} x")
+    rss = f"{results['peak_rss_mb']:8.0f} MB / {results['peak_rss_children_mb']:.0f} MB"
+    print(f"peak RSS main / workers    {rss}")
+    if args.compare:
+        before = json.loads(args.compare.read_text())
+        for key in ("parse_feed_ms", "extract_article_ms"):
+            print(f"vs {args.compare.name}: {key} {results[key] / before[key]:.2f}x of before")
+        for name in ("one_worker", "all_cores"):
+            ratio = results[name]["articles_per_s"] / before[name]["articles_per_s"]
+            print(f"vs {args.compare.name}: {name} articles/s {ratio:.2f}x of before")
+    if args.save:
+        args.save.parent.mkdir(parents=True, exist_ok=True)
+        args.save.write_text(json.dumps(results, indent=2))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

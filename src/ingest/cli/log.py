@@ -1,0 +1,57 @@
+"""`ingest log`: the fetch log, every HTTP attempt of feeds and pages, newest first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from ingest.cli.output import Format, print_json, print_table
+from ingest.store import feeds as feed_store
+from ingest.store.fetchlog import recent_fetches
+from ingest.store.models import FetchLog
+
+
+def register(app: typer.Typer) -> None:
+    app.command("log")(log)
+
+
+def log(
+    ctx: typer.Context,
+    feed: Annotated[
+        str | None,
+        typer.Option(
+            "--feed", help="Only this feed (ID or URL) and its pages.", show_default=False
+        ),
+    ] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Only failed attempts.")] = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 50,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """Show recent fetch attempts: URL, status, bytes, duration and error class."""
+    engine = ctx.obj.engine
+    feed_id = feed_store.resolve_feed(engine, feed) if feed is not None else None
+    rows = recent_fetches(engine, feed_id=feed_id, failed=failed, limit=limit)
+    if format is Format.json:
+        print_json([log_record(row) for row in rows])
+        return
+    print_table(
+        None,
+        ["at", "kind", "url", "status", "bytes", "ms", "error"],
+        [
+            (
+                f"{row.at:%Y-%m-%d %H:%M:%S}",
+                row.kind,
+                row.url,
+                row.status,
+                row.bytes,
+                row.duration_ms,
+                row.error_class and f"{row.error_class}: {row.error_message or ''}".rstrip(": "),
+            )
+            for row in rows
+        ],
+    )
+
+
+def log_record(row: FetchLog) -> dict[str, Any]:
+    return row.model_dump(mode="json")

@@ -1,0 +1,114 @@
+"""Article versions: every distinct (title, text) an article had, never overwritten.
+
+Texts live in content-addressed, compressed blobs, so a version shared by several articles or
+seen again is stored once. Versions are numbered 1, 2, … per article in the order they were seen.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ingest.errors import UsageError
+from ingest.identity import content_hash
+from ingest.store.blobs import get_blob, put_blob
+from ingest.store.models import Article, Revision
+
+READ = {"sqlite_begin": "DEFERRED"}
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionRecord:
+    number: int  # 1 = the first version seen
+    created_at: datetime
+    title: str | None
+    content_hash: str
+    reason: str  # initial | page | feed
+    text: str | None = None  # loaded on request
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "revision": self.number,
+            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
+            "title": self.title,
+            "text": self.text,
+            "content_hash": self.content_hash,
+            "reason": self.reason,
+        }
+
+
+def add_revision(
+    conn: sa.Connection,
+    article_id: int,
+    *,
+    title: str | None,
+    text: str,
+    reason: str,
+    now: datetime,
+) -> bool:
+    """Record (title, text) as the article's newest version; False when it is the latest one
+    already (same title, same normalized text). The first version's reason is `initial`."""
+    digest = content_hash(text)
+    latest = conn.execute(
+        sa.select(Revision.title, Revision.content_hash)
+        .where(Revision.article_id == article_id)
+        .order_by(Revision.id.desc())
+        .limit(1)
+    ).first()
+    if latest is not None and (latest.title, latest.content_hash) == (title, digest):
+        return False
+    conn.execute(
+        sa.insert(Revision).values(
+            article_id=article_id,
+            created_at=now,
+            title=title,
+            text_blob=put_blob(conn, text.encode()),
+            content_hash=digest,
+            reason="initial" if latest is None else reason,
+        )
+    )
+    count = sa.select(sa.func.count()).where(Revision.article_id == article_id).scalar_subquery()
+    conn.execute(sa.update(Article).where(Article.id == article_id).values(revision_count=count))
+    return True
+
+
+def revisions_of(
+    conn: sa.Connection, article_ids: Sequence[int], *, with_text: bool
+) -> dict[int, list[RevisionRecord]]:
+    """The versions of each article, oldest first."""
+    rows = conn.execute(
+        sa.select(Revision)
+        .where(Revision.article_id.in_(list(article_ids)))
+        .order_by(Revision.article_id, Revision.id)
+    ).mappings()
+    found: dict[int, list[RevisionRecord]] = defaultdict(list)
+    for row in rows:
+        versions = found[row["article_id"]]
+        text = None
+        if with_text:
+            text = (get_blob(conn, row["text_blob"]) or b"").decode()
+        versions.append(
+            RevisionRecord(
+                len(versions) + 1,
+                row["created_at"],
+                row["title"],
+                row["content_hash"],
+                row["reason"],
+                text,
+            )
+        )
+    return found
+
+
+def list_revisions(engine: Engine, article_id: int, *, with_text: bool) -> list[RevisionRecord]:
+    """An article's versions, oldest first; UsageError when there is no such article."""
+    with engine.connect().execution_options(**READ) as conn:
+        if conn.execute(sa.select(Article.id).where(Article.id == article_id)).first() is None:
+            raise UsageError(f"no such article: {article_id}")
+        return revisions_of(conn, [article_id], with_text=with_text)[article_id]

@@ -1,0 +1,93 @@
+"""Run the labelled corpus through the archive's real write path and score the grouping.
+
+Each document goes in as the pipeline would put it: a feed item (`record_entries`), then, for a
+page, what was extracted from it (`save_page`), into a real SQLite archive. The predicted group
+of a document is the original its article points to (`duplicate_of`), or that article itself.
+Scores are pairwise: precision = share of predicted same-story pairs that are truly the same
+story, recall = share of truly same-story pairs that were grouped.
+
+`python -m tests.corpus.evaluate` prints precision and recall for a range of thresholds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+from ingest.dedupe import Thresholds
+from ingest.records import Extracted, FetchResult, ParsedEntry
+from ingest.store import articles, feeds
+from ingest.store.engine import open_archive
+from ingest.store.models import Article, Entry
+from tests.corpus.generate import Document, load
+
+
+@dataclass(frozen=True)
+class Scores:
+    precision: float
+    recall: float
+    pairs: int  # truly same-story pairs
+
+
+def predict(documents: list[Document], thresholds: Thresholds, db: Path) -> dict[str, int]:
+    """Document id → predicted group (an article id)."""
+    engine = open_archive(f"sqlite:///{db}")
+    try:
+        for doc in documents:
+            host = urlsplit(doc.url).netloc
+            feed_id, _ = feeds.add_feed(engine, f"https://{host}/{doc.kind}.xml")
+            entry = ParsedEntry(guid=doc.id, link=doc.url, title=doc.title, summary=doc.title)
+            outcome = articles.record_entries(
+                engine, feed_id, [entry], fulltext=True, thresholds=thresholds
+            )
+            if doc.via != "page":
+                continue
+            for article_id in outcome.pending:
+                page = FetchResult(doc.url, doc.url, 200, {}, body=doc.text.encode())
+                extracted = Extracted(text=doc.text, title=doc.title, canonical_url=doc.canonical)
+                articles.save_page(engine, article_id, page, extracted, None, thresholds=thresholds)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(Entry.guid, sa.func.coalesce(Article.duplicate_of, Article.id)).join(
+                    Article, Article.id == Entry.article_id
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return {guid: group for guid, group in rows}
+
+
+def score(documents: list[Document], predicted: dict[str, int]) -> Scores:
+    true_positive = false_positive = false_negative = 0
+    for a, b in itertools.combinations(documents, 2):
+        same_story = a.group == b.group
+        grouped = predicted[a.id] == predicted[b.id]
+        true_positive += same_story and grouped
+        false_positive += grouped and not same_story
+        false_negative += same_story and not grouped
+    return Scores(
+        true_positive / ((true_positive + false_positive) or 1),
+        true_positive / ((true_positive + false_negative) or 1),
+        true_positive + false_negative,
+    )
+
+
+def evaluate(thresholds: Thresholds, documents: list[Document] | None = None) -> Scores:
+    documents = documents or load()
+    with tempfile.TemporaryDirectory() as tmp:
+        return score(documents, predict(documents, thresholds, Path(tmp) / "corpus.db"))
+
+
+if __name__ == "__main__":
+    corpus = load()
+    print(f"{len(corpus)} documents; pairwise scores of the duplicate grouping")
+    print("min_words distance precision recall")
+    for min_words in (50, 100, 150):
+        for max_distance in range(0, 13, 2):
+            result = evaluate(Thresholds(max_distance, min_words), corpus)
+            print(f"{min_words:9} {max_distance:8} {result.precision:9.3f} {result.recall:6.3f}")

@@ -1,0 +1,109 @@
+"""The store pieces the daemon stands on, against real SQLite files and a real PostgreSQL:
+the writer lock, lease renewal, article leases, singleton maintenance, the status overview."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ingest.records import FetchResult
+from ingest.store import articles, feeds, fetchlog, nodes
+from ingest.store.engine import open_archive
+from ingest.store.maintenance import MAINTENANCE_LOCK, run_maintenance
+from ingest.store.models import Article, Feed, FetchLog, utcnow
+from ingest.store.writerlock import ArchiveBusyError, WriterLock
+
+LEASE = timedelta(minutes=10)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Engine:
+    return open_archive(db_url)
+
+
+def test_writer_lock_allows_one_daemon_per_sqlite_file(db_url: str, tmp_path: Path) -> None:
+    first, second = WriterLock(db_url), WriterLock(db_url)
+    first.acquire()
+    with pytest.raises(ArchiveBusyError, match="another daemon"):
+        second.acquire()
+    first.release()
+    second.acquire()  # freed with its holder
+    second.release()
+    WriterLock("postgresql+psycopg://u@127.0.0.1/db").acquire()  # no file lock on PostgreSQL
+
+
+def test_renew_extends_only_the_owners_leases(engine: Engine) -> None:
+    a, _ = feeds.add_feed(engine, "http://127.0.0.1:1/a.xml")
+    b, _ = feeds.add_feed(engine, "http://127.0.0.1:1/b.xml")
+    feeds.claim_feeds(engine, "me", lease=LEASE, limit=1, feed_ids=[a])
+    feeds.claim_feeds(engine, "other", lease=LEASE, limit=1, feed_ids=[b])
+    later = utcnow() + timedelta(hours=5)
+    assert feeds.renew_leases(engine, "me", later) == 1
+    held = {f.id: f.lease_until for f in feeds.list_feeds(engine)}
+    assert held[a] is not None and held[a] > utcnow() + timedelta(hours=4)
+    assert held[b] is not None and held[b] < utcnow() + timedelta(hours=1)
+
+
+def _pending_article(engine: Engine, url: str) -> int:
+    with engine.begin() as conn:
+        return conn.execute(
+            sa.insert(Article)
+            .values(url=url, canonical_url=url, extraction="pending")
+            .returning(Article.id)
+        ).scalar_one()
+
+
+def test_article_leases_are_exclusive_and_expire_into_the_queue(engine: Engine) -> None:
+    ids = [_pending_article(engine, f"http://127.0.0.1:1/p{i}") for i in range(3)]
+    assert articles.lease_articles(engine, "me", ids[:2], lease=LEASE) == ids[:2]
+    assert articles.lease_articles(engine, "other", ids, lease=LEASE) == ids[2:]
+    # nothing due while leased; a lease that ran out hands the page to the retry queue
+    assert articles.claim_due_articles(engine, "third", lease=LEASE, limit=10) == []
+    later = utcnow() + LEASE + timedelta(seconds=1)
+    due = articles.claim_due_articles(engine, "third", lease=LEASE, limit=10, now=later)
+    assert [a.id for a in due] == ids
+    assert articles.release_articles(engine, "third") == 3
+
+
+def test_overview_counts_due_leased_failing_gone(engine: Engine) -> None:
+    ids = [feeds.add_feed(engine, f"http://127.0.0.1:1/{i}.xml")[0] for i in range(5)]
+    now = utcnow()
+    feeds.update_feed(engine, ids[0], next_fetch_at=now + timedelta(hours=1))
+    feeds.update_feed(engine, ids[1], failing_since=now, error_class="network")
+    feeds.update_feed(engine, ids[2], gone_at=now)
+    feeds.claim_feeds(engine, "me", lease=LEASE, limit=1, feed_ids=[ids[3]])
+    view = nodes.overview(engine)
+    assert (view.feeds, view.due, view.leased, view.failing, view.gone) == (5, 2, 1, 1, 1)
+    assert view.oldest_due is None  # never-fetched feeds are due with no date
+
+
+def _old_log_row(engine: Engine) -> None:
+    fetchlog.log_fetch(engine, "feed", FetchResult("http://x/", "http://x/", 200))
+    with engine.begin() as conn:
+        conn.execute(sa.update(FetchLog).values(at=utcnow() - timedelta(days=40)))
+
+
+def test_maintenance_prunes_the_fetch_log_on_sqlite(engine: Engine) -> None:
+    _old_log_row(engine)
+    report = run_maintenance(engine, 30)
+    assert report is not None and report.pruned == 1
+
+
+@pytest.mark.postgres
+def test_maintenance_runs_on_one_postgres_node_at_a_time(pg_url: str) -> None:
+    engine = open_archive(pg_url)
+    _old_log_row(engine)
+    with engine.connect() as other_node:
+        other_node.exec_driver_sql(f"SELECT pg_advisory_lock({MAINTENANCE_LOCK})")
+        assert run_maintenance(engine, 30) is None  # skipped, not waiting
+        other_node.exec_driver_sql(f"SELECT pg_advisory_unlock({MAINTENANCE_LOCK})")
+        other_node.commit()
+    report = run_maintenance(engine, 30)
+    assert report is not None and report.pruned == 1
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(Feed)).scalar_one() == 0
+    engine.dispose()

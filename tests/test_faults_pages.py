@@ -1,0 +1,205 @@
+"""Issue 3, limits and SSRF: oversized, bombed and truncated bodies, non-HTML pages, and links
+that point inside the network. Served by loopback servers, run through the real batch."""
+
+from __future__ import annotations
+
+import gzip
+import sqlite3
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.faultsite import (
+    RSS,
+    RawSite,
+    Request,
+    open_test_archive,
+    raw_site,
+    response,
+    rss,
+)
+
+pytestmark = pytest.mark.timeout(120)  # safety net only
+
+SENSETIME = "/2018/07/sensetime-singapore/"
+OTHER_1 = "/2018/07/other-1/"
+OTHER_2 = "/2018/07/other-2/"
+CAP = 64 * 1024  # max_feed_bytes / max_page_bytes in these tests
+
+
+@pytest.fixture
+def web() -> Iterator[RawSite]:
+    yield from raw_site()
+
+
+@pytest.fixture
+def other() -> Iterator[RawSite]:
+    """Server B: an internal service a hostile feed would like us to reach."""
+    yield from raw_site()
+
+
+def gzip_bomb() -> bytes:
+    """~64 MB of zeros in ~64 KB of gzip."""
+    return gzip.compress(b"\0" * (64 * 2**20), compresslevel=9)
+
+
+def oversized() -> bytes:
+    return b"<html><body>" + b"x" * (CAP * 4) + b"</body></html>"
+
+
+def fault(kind: str) -> bytes:
+    """A response that must never reach the archive, even in part."""
+    if kind == "too_large":
+        return response(200, oversized(), Content_Type="text/html")
+    if kind == "bomb":
+        return response(200, gzip_bomb(), Content_Type="text/html", Content_Encoding="gzip")
+    body = b"<html><body><p>" + b"partial " * 500
+    return response(200, body, Content_Type="text/html", Content_Length=str(len(body) * 2))
+
+
+def stored(db_url: str) -> tuple[list[str | None], list[bytes]]:
+    """Every article's page blob reference, and every blob's bytes (they are zlib-compressed)."""
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as conn:
+        pages = [row[0] for row in conn.execute("SELECT page_blob FROM article")]
+        blobs = [zlib.decompress(row[0]) for row in conn.execute("SELECT data FROM blob")]
+    return pages, blobs
+
+
+@pytest.mark.parametrize(
+    ("kind", "error_class"),
+    [("too_large", "too_large"), ("bomb", "too_large"), ("truncated", "truncated")],
+)
+def test_bad_feed_body_is_recorded_and_nothing_is_archived(
+    web: RawSite, db_url: str, kind: str, error_class: str
+) -> None:
+    web.route("/feed.rss", lambda _r: [fault(kind)])
+    archive = open_test_archive(db_url, max_feed_bytes=CAP)
+    feed_id = archive.add(web.url("/feed.rss"))
+    [report] = archive.fetch().reports
+    assert report.status == "failed"
+    assert archive.feed(feed_id)["error_class"] == error_class
+    assert archive.export() == [] and stored(db_url) == ([], [])
+    [entry] = archive.log(feed_id=feed_id)
+    assert entry.error_class == error_class and entry.bytes <= 2 * CAP  # never read whole
+
+
+def test_bad_pages_keep_the_feed_text_and_store_no_partial_page(web: RawSite, db_url: str) -> None:
+    web.route(SENSETIME, lambda _r: [fault("too_large")])
+    web.route(OTHER_1, lambda _r: [fault("bomb")])
+    web.route(OTHER_2, lambda _r: [fault("truncated")])
+    web.serve_site()
+    archive = open_test_archive(db_url, max_page_bytes=CAP)
+    archive.add(web.url("/feed.rss"))
+    [report] = archive.fetch().reports
+    assert report.status == "ok" and report.fallback == 3
+    for path, reason in [(SENSETIME, "too_large"), (OTHER_1, "too_large"), (OTHER_2, "truncated")]:
+        article = archive.article(web.url(path))
+        assert article["extraction"] == "feed"
+        assert article["extraction_error"].startswith(reason), article["extraction_error"]
+        assert "partial" not in article["text"] and "xxxx" not in article["text"]
+    pages, blobs = stored(db_url)
+    assert pages == [None, None, None]  # no page body kept, not even a prefix
+    assert not any(b"partial" in blob or b"xxxx" in blob or b"\0" * 64 in blob for blob in blobs)
+
+
+def test_stalled_page_times_out_and_the_run_goes_on(web: RawSite, db_url: str) -> None:
+    def drip(_request: Request) -> Iterator[bytes]:
+        yield b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n"
+        for _ in range(10):
+            time.sleep(0.2)
+            yield b"x"
+
+    web.route(SENSETIME, drip)
+    web.serve_site()
+    archive = open_test_archive(db_url, request_timeout=0.5)
+    archive.add(web.url("/feed.rss"))
+    [report] = archive.fetch().reports
+    assert (report.full, report.fallback) == (2, 1)
+    assert archive.article(web.url(SENSETIME))["extraction_error"].startswith("timeout")
+
+
+def test_pdf_link_is_not_extracted_and_the_reason_is_recorded(web: RawSite, db_url: str) -> None:
+    web.serve(SENSETIME, 200, b"%PDF-1.4 binary", Content_Type="application/pdf")
+    web.serve_site()
+    archive = open_test_archive(db_url)
+    archive.add(web.url("/feed.rss"))
+    archive.fetch()
+    article = archive.article(web.url(SENSETIME))
+    assert article["extraction"] == "feed"
+    assert article["extraction_error"].startswith("not_html")
+    assert "memoranda of understanding" in article["text"]
+    assert "PDF" not in article["text"]
+
+
+def ssrf_links(b: RawSite) -> list[str]:
+    port = b.port
+    return [
+        f"http://127.0.0.1:{port}/admin",
+        f"http://localhost:{port}/admin",
+        f"http://[::ffff:127.0.0.1]:{port}/admin",
+        f"http://0.0.0.0:{port}/admin",
+        f"http://2130706433:{port}/admin",
+        f"http://127.1:{port}/admin",
+        "http://169.254.169.254/latest/meta-data/",
+    ]
+
+
+def serve_ssrf_feed(web: RawSite, links: list[str]) -> None:
+    items = [
+        {"title": f"Link {i}", "link": link, "guid": f"g{i}", "description": f"Teaser {i}."}
+        for i, link in enumerate(links)
+    ]
+    web.serve("/feed.rss", 200, rss(web.base, items), Content_Type=RSS)
+
+
+def test_links_into_the_network_are_blocked_and_never_reached(
+    web: RawSite, other: RawSite, db_url: str
+) -> None:
+    other.serve("/admin", 200, b"<html><body><p>secret admin</p></body></html>")
+    links = ssrf_links(other)
+    serve_ssrf_feed(web, links)
+    archive = open_test_archive(db_url)
+    feed_id = archive.add(web.url("/feed.rss"))
+    [report] = archive.fetch().reports
+    assert report.status == "ok"  # the feed itself: the user subscribed to it
+    assert sum(other.hits.values()) == 0
+    records = archive.export()
+    assert len(records) == len(links)
+    for record in records:
+        shown = archive.article(record["url"])
+        assert shown["extraction"] == "feed"
+        assert shown["extraction_error"].startswith("blocked"), (record["url"], shown)
+    pages = [e for e in archive.log(feed_id=feed_id) if e.kind == "page"]
+    assert {e.error_class for e in pages} == {"blocked"}
+
+
+def test_allow_networks_lets_a_listed_address_through(
+    web: RawSite, other: RawSite, db_url: str
+) -> None:
+    body = (Path(__file__).parent / "fixtures" / "other-1.html").read_bytes()
+    other.serve("/admin", 200, body, Content_Type="text/html; charset=utf-8")
+    serve_ssrf_feed(web, [other.url("/admin"), "http://169.254.169.254/latest/meta-data/"])
+    archive = open_test_archive(db_url, allow_networks=[f"127.0.0.1:{other.port}"])
+    archive.add(web.url("/feed.rss"))
+    archive.fetch()
+    assert other.hits["/admin"] == 1
+    assert archive.article(other.url("/admin"))["extraction"] == "full"
+    metadata = archive.article("http://169.254.169.254/latest/meta-data/")
+    assert metadata["extraction_error"].startswith("blocked")
+
+
+def test_redirect_hop_from_the_origin_into_the_network_is_blocked(
+    web: RawSite, other: RawSite, db_url: str
+) -> None:
+    other.serve("/admin", 200, b"<html><body><p>secret admin</p></body></html>")
+    web.serve("/go", 302, Location=other.url("/admin"))
+    serve_ssrf_feed(web, [web.url("/go")])
+    archive = open_test_archive(db_url)
+    archive.add(web.url("/feed.rss"))
+    archive.fetch()
+    assert web.hits["/go"] == 1  # the feed's own origin may be reached...
+    assert sum(other.hits.values()) == 0  # ...but not where it redirects to
+    assert archive.article(web.url("/go"))["extraction_error"].startswith("blocked")

@@ -1,0 +1,132 @@
+"""The archive layer on a real SQLite file: schema, migrations, leases, blobs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Engine
+
+from ingest.store import feeds
+from ingest.store.blobs import get_blob, put_blob
+from ingest.store.engine import open_archive
+from ingest.store.models import Blob, Feed, SQLModel
+
+
+@pytest.fixture
+def engine(db_url: str) -> Engine:
+    return open_archive(db_url)
+
+
+def test_migrations_create_exactly_the_models(engine: Engine) -> None:
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+
+
+def test_sqlite_runs_in_wal_mode_with_busy_timeout(engine: Engine) -> None:
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_reopening_is_idempotent(db_url: str) -> None:
+    open_archive(db_url)
+    engine = open_archive(db_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+
+
+def test_timestamps_round_trip_as_aware_utc(engine: Engine) -> None:
+    when = datetime(2018, 7, 2, 10, 0, tzinfo=UTC)
+    feed_id, _ = feeds.add_feed(engine, "http://example.org/feed")
+    feeds.update_feed(engine, feed_id, next_fetch_at=when)
+    [feed] = feeds.list_feeds(engine)
+    assert feed.next_fetch_at == when and feed.next_fetch_at.tzinfo is not None
+    with pytest.raises(sa.exc.StatementError):
+        feeds.update_feed(engine, feed_id, next_fetch_at=datetime(2018, 7, 2))  # naive: refused
+
+
+def test_blobs_are_content_addressed_and_compressed(engine: Engine) -> None:
+    data = b"<html>" + b"x" * 10_000 + b"</html>"
+    with engine.begin() as conn:
+        first, second = put_blob(conn, data), put_blob(conn, data)
+        assert first == second
+        assert conn.execute(sa.select(sa.func.count()).select_from(Blob)).scalar() == 1
+        stored = conn.execute(sa.select(Blob.data)).scalar()
+        assert len(stored) < len(data) / 10
+        assert get_blob(conn, first) == data
+
+
+def test_a_claimed_feed_is_not_claimed_again_until_released(engine: Engine) -> None:
+    feed_id, _ = feeds.add_feed(engine, "http://example.org/feed")
+    lease = timedelta(minutes=5)
+    [state] = feeds.claim_feeds(engine, "a:h:1:x", lease=lease, limit=10, due_only=False)
+    assert state.id == feed_id
+    assert feeds.claim_feeds(engine, "b:h:2:y", lease=lease, limit=10, due_only=False) == []
+    # completion is fenced by the owner: b cannot complete a's feed
+    assert not feeds.complete_feed(engine, "b:h:2:y", feed_id, {"title": "b"})
+    assert feeds.complete_feed(engine, "a:h:1:x", feed_id, {"title": "a"})
+    assert [
+        s.id for s in feeds.claim_feeds(engine, "b:h:2:y", lease=lease, limit=10, due_only=False)
+    ] == [feed_id]
+
+
+def test_an_expired_lease_can_be_taken_over(engine: Engine) -> None:
+    feeds.add_feed(engine, "http://example.org/feed")
+    past = datetime.now(UTC) - timedelta(hours=1)
+    feeds.claim_feeds(
+        engine, "a:h:1:x", lease=timedelta(minutes=5), limit=10, due_only=False, now=past
+    )
+    assert (
+        len(
+            feeds.claim_feeds(
+                engine, "b:h:2:y", lease=timedelta(minutes=5), limit=10, due_only=False
+            )
+        )
+        == 1
+    )
+
+
+def test_lease_of_a_dead_local_process_is_released(engine: Engine) -> None:
+    import socket
+
+    feeds.add_feed(engine, "http://example.org/feed")
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    owner = f"fetch:{socket.gethostname()}:{dead.stdout.strip()}:abcd1234"
+    feeds.claim_feeds(engine, owner, lease=timedelta(hours=1), limit=10, due_only=False)
+    assert (
+        len(
+            feeds.claim_feeds(
+                engine, "b:h:2:y", lease=timedelta(minutes=5), limit=10, due_only=False
+            )
+        )
+        == 1
+    )
+
+
+def test_only_due_feeds_are_claimed_by_a_tick(engine: Engine) -> None:
+    due, _ = feeds.add_feed(engine, "http://example.org/due")
+    later, _ = feeds.add_feed(engine, "http://example.org/later")
+    feeds.update_feed(engine, later, next_fetch_at=datetime.now(UTC) + timedelta(hours=1))
+    claimed = feeds.claim_feeds(engine, "a:h:1:x", lease=timedelta(minutes=5), limit=10)
+    assert [s.id for s in claimed] == [due]
+
+
+def test_feed_alias_resolves_to_the_feed(engine: Engine) -> None:
+    feed_id, _ = feeds.add_feed(engine, "http://old.example.org/feed")
+    [state] = feeds.claim_feeds(
+        engine, "a:h:1:x", lease=timedelta(minutes=5), limit=1, due_only=False
+    )
+    assert feeds.complete_feed(engine, "a:h:1:x", state.id, {"url": "http://new.example.org/feed"})
+    assert feeds.resolve_feed(engine, "http://old.example.org/feed") == feed_id
+    assert feeds.add_feed(engine, "http://old.example.org/feed") == (feed_id, False)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(Feed.url)).scalar() == "http://new.example.org/feed"
