@@ -89,6 +89,14 @@ def test_errors_are_json(api: str) -> None:
     assert status == 400 and "limit" in body["error"]
 
 
+def test_search(api: str) -> None:
+    status, body = get(api + "/api/search?q=Temasek")
+    assert status == 200
+    [hit] = body["hits"]
+    assert hit["title"].startswith("SenseTime Enters Singapore") and "[Temasek]" in hit["snippet"]
+    assert get(api + "/api/search?q=")[0] == 400
+
+
 def test_feeds_with_health(api: str) -> None:
     status, body = get(api + "/api/feeds")
     assert status == 200

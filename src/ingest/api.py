@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +20,7 @@ from ingest.cli.feeds import feed_record
 from ingest.errors import UsageError
 from ingest.store import feeds
 from ingest.store.queries import article_page, get_article
+from ingest.store.search import search
 
 ENGINE = web.AppKey("engine", Engine)
 MAX_PAGE = 500
@@ -61,6 +63,20 @@ async def show_article(request: web.Request) -> web.Response:
         raise _error(web.HTTPNotFound, str(exc)) from None
 
 
+async def search_articles(request: web.Request) -> web.Response:
+    """GET /api/search?q=WORDS&limit=N — full-text search, best first, with snippets."""
+    limit = _int_param(request, "limit", 20, low=1, high=MAX_PAGE)
+    try:
+        found = await _db(request, search, request.query.get("q", ""), limit=limit)
+    except UsageError as exc:
+        raise _error(web.HTTPBadRequest, str(exc)) from None
+    return web.json_response({"hits": [asdict(hit) for hit in found]}, dumps=_dumps)
+
+
+def _dumps(data: object) -> str:
+    return json.dumps(data, default=str)
+
+
 async def list_feeds(request: web.Request) -> web.Response:
     """GET /api/feeds — every feed with its health."""
     found = await _db(request, feeds.list_feeds)
@@ -76,6 +92,7 @@ def make_app(engine: Engine) -> web.Application:
     app[ENGINE] = engine
     app.router.add_get("/api/articles", list_articles)
     app.router.add_get("/api/articles/{id}", show_article)
+    app.router.add_get("/api/search", search_articles)
     app.router.add_get("/api/feeds", list_feeds)
     app.router.add_get("/healthz", healthz)
     return app

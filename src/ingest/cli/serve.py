@@ -20,6 +20,6 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free port).")] = 8080,
 ) -> None:
-    """Serve the archive as JSON: /api/articles, /api/articles/ID, /api/feeds, /healthz."""
+    """Serve the archive as JSON: /api/articles, /api/articles/ID, /api/search, /api/feeds."""
     app = make_app(ctx.obj.engine)
     web.run_app(app, host=host, port=port, print=lambda line: err.print(line, highlight=False))
