@@ -117,22 +117,28 @@ LATIN1_FEED = (
 
 
 @pytest.mark.parametrize(
-    ("declared", "content_type"),
+    ("declared", "content_type", "problem"),
     [
-        ("iso-8859-1", "application/rss+xml"),  # no charset in the header: the XML says it
-        ("iso-8859-1", "text/xml"),  # text/xml without charset
-        ("utf-8", "application/rss+xml; charset=utf-8"),  # wrong: the bytes are latin-1
+        ("iso-8859-1", "application/rss+xml", None),  # no charset in the header: the XML says it
+        ("iso-8859-1", "text/xml", None),  # text/xml without charset
+        # wrong: the bytes are latin-1; decoded right, and the lie is recorded
+        ("utf-8", "application/rss+xml; charset=utf-8", "declared as utf-8, but parsed as"),
     ],
 )
 def test_wrong_or_missing_charset_is_decoded_as_well_as_possible(
-    web: RawSite, archive: Archive, declared: str, content_type: str
+    web: RawSite, archive: Archive, declared: str, content_type: str, problem: str | None
 ) -> None:
     body = LATIN1_FEED.format(declared=declared, base=web.base).encode("latin-1")
     web.serve("/feed.rss", 200, body, Content_Type=content_type)
-    archive.add(web.url("/feed.rss"))
+    feed_id = archive.add(web.url("/feed.rss"))
     assert archive.fetch().reports[0].status == "ok"
     [record] = archive.export()
     assert record["title"] == "Crème brûlée" and record["text"] == "Déjà vu"
+    recorded = archive.feed(feed_id)["problem"] or ""
+    if problem:
+        assert problem in recorded
+    else:
+        assert "declared as" not in recorded
 
 
 def test_empty_feed_is_fine_and_says_so(web: RawSite, archive: Archive) -> None:

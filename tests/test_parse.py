@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -169,6 +170,19 @@ def test_billion_laughs_expands_nothing() -> None:
     # Nothing was declared: expat met an undefined entity, not its amplification limit.
     assert feed.problem is not None
     assert "undefined entity" in feed.problem
+
+
+def test_billion_laughs_parses_in_bounded_memory() -> None:
+    """Unparsed, this fixture makes expat allocate ~60 MB (and burn ~2 s) before its
+    amplification limit stops it; with the subset dropped, parsing allocates almost nothing."""
+    body = load_fixture("laughs.xml", BASE)
+    tracemalloc.start()
+    try:
+        parse_feed(body, {"content-type": "application/rss+xml"}, f"{BASE}/laughs.xml")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 2**20, f"{peak / 2**20:.1f} MiB"
 
 
 def test_internal_subset_is_cut_from_the_one_line_prolog() -> None:

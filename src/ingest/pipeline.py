@@ -218,27 +218,9 @@ class Pipeline:
         await self.db(
             fetchlog.log_fetch, self.engine, "page", page, article_id=article_id, owner=self.owner
         )
-        extracted: Extracted | None = None
-        reason: str | None = None
+        extracted, reason, timed_out = await self._extract(page)
         # worth a later retry (the article's own queue): the network or the load may do better
-        transient = page.error_class in schedule.TRANSIENT_PAGE
-        if page.ok and page.body is not None:
-            try:
-                extracted = await self.cpu(
-                    self.settings.extract_timeout,
-                    extract_page,
-                    page.body,
-                    page.content_type,
-                    page.final_url,
-                )
-                reason = None if extracted else "extractor found no article text"
-            except TimeoutError:
-                reason = f"extract: timed out after {self.settings.extract_timeout:g}s"
-                transient = True
-            except Exception as exc:  # a hostile page must not stop the run
-                reason = f"extract: {exc!r}"
-        else:
-            reason = f"{page.error_class}: {page.error}"
+        transient = timed_out or page.error_class in schedule.TRANSIENT_PAGE
         await self.db(
             articles.save_page,
             self.engine,
@@ -251,6 +233,24 @@ class Pipeline:
             thresholds=self.thresholds,
         )
         return extracted is not None
+
+    async def _extract(self, page: FetchResult) -> tuple[Extracted | None, str | None, bool]:
+        """The article in a fetched page, else why not; and whether extraction timed out."""
+        if not page.ok or page.body is None:
+            return None, f"{page.error_class}: {page.error}", False
+        try:
+            extracted = await self.cpu(
+                self.settings.extract_timeout,
+                extract_page,
+                page.body,
+                page.content_type,
+                page.final_url,
+            )
+        except TimeoutError:
+            return None, f"extract: timed out after {self.settings.extract_timeout:g}s", True
+        except Exception as exc:  # a hostile page (or a crashed worker) must not stop the run
+            return None, f"extract: {exc!r}", False
+        return extracted, None if extracted else "extractor found no article text", False
 
     @property
     def thresholds(self) -> Thresholds:
@@ -275,18 +275,9 @@ class Pipeline:
         await self.db(
             fetchlog.log_fetch, self.engine, "page", page, article_id=article_id, owner=self.owner
         )
-        extracted: Extracted | None = None
-        if page.ok and page.body is not None:
-            try:
-                extracted = await self.cpu(
-                    self.settings.extract_timeout,
-                    extract_page,
-                    page.body,
-                    page.content_type,
-                    page.final_url,
-                )
-            except Exception:  # timeout or hostile page: the article stays as it was
-                log.warning("re-check of article %d: extraction failed", article_id, exc_info=True)
+        extracted, reason, _ = await self._extract(page)
+        if page.ok and extracted is None:  # the article stays as it was
+            log.warning("re-check of article %d: %s", article_id, reason)
         return await self.db(
             articles.save_recheck,
             self.engine,

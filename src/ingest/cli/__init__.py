@@ -50,7 +50,7 @@ def _global(
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", help="Settings file [default: config/ingest.toml].", show_default=False
+            "--config", help="Settings file (default: config/ingest.toml).", show_default=False
         ),
     ] = None,
     verbose: Annotated[

@@ -19,7 +19,6 @@ from ingest.records import ParsedEntry, ParsedFeed
 
 _DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
 _ELEMENT_START = re.compile(r"<[A-Za-z_]")
-_HEADER_COMPLAINTS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _SY_PERIOD_SECONDS = {
     "hourly": 3600,
     "daily": 86400,
@@ -200,11 +199,14 @@ def _unique(values: Any) -> tuple[str, ...]:
 def _bozo_text(parsed: Mapping[str, Any]) -> str | None:
     """What was wrong with the document, or None.
 
-    Complaints about the HTTP headers are not problems of the feed: feedparser flags `text/xml`
-    without a charset (RFC 3023 says us-ascii; it then decodes as declared) and a missing or
-    non-XML content type, though it parsed the document fine.
+    A wrong charset is a problem ("declared as utf-8, but parsed as windows-1252"). Complaints
+    about the HTTP headers alone are not: feedparser flags `text/xml` without a charset (RFC 3023
+    says us-ascii; it then decodes as the document declares) and a missing or non-XML content
+    type, though it parsed the document fine.
     """
     exc = parsed.get("bozo_exception")
-    if not parsed.get("bozo") or exc is None or isinstance(exc, _HEADER_COMPLAINTS):
+    if not parsed.get("bozo") or exc is None or isinstance(exc, feedparser.NonXMLContentType):
+        return None
+    if isinstance(exc, feedparser.CharacterEncodingOverride) and "declared as us-ascii" in str(exc):
         return None
     return f"{type(exc).__name__}: {exc}"
