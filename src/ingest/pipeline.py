@@ -63,10 +63,10 @@ class Pipeline:
         self.owner = owner
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         self._pool = self._new_pool()
-        # Host waits live in the archive, so concurrent fetches and daemons all respect them.
-        self.fetcher = Fetcher(
-            settings, DbHostGate(engine, settings.per_host_concurrency, settings.host_delay)
-        )
+        # Host waits live in the archive, so concurrent fetches and daemons all respect them;
+        # their queries run on the writer thread: no second writer contending for SQLite's lock.
+        gate = DbHostGate(engine, settings.per_host_concurrency, settings.host_delay, run=self.db)
+        self.fetcher = Fetcher(settings, gate)
         self._articles: dict[int, asyncio.Task[bool]] = {}  # in flight: one fetch per article
 
     async def __aenter__(self) -> Pipeline:

@@ -9,8 +9,9 @@ Another `ingest fetch`, or daemons on other machines sharing PostgreSQL, respect
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -18,6 +19,8 @@ from sqlalchemy.engine import Engine
 from ingest.fetch.hosts import HostGate
 from ingest.store.models import Host, utcnow
 from ingest.store.upsert import insert_ignore
+
+Runner = Callable[..., Awaitable[Any]]  # how blocking database calls are run off the event loop
 
 
 def reserve_slot(engine: Engine, host: str, delay: float) -> tuple[datetime, datetime | None]:
@@ -28,6 +31,8 @@ def reserve_slot(engine: Engine, host: str, delay: float) -> tuple[datetime, dat
     `BEGIN IMMEDIATE` write lock on SQLite (see store.engine).
     """
     now = utcnow()
+    if delay <= 0:  # nothing to space out: a read of the block is enough (no write lock taken)
+        return now, blocked_hosts(engine, [host]).get(host)
     with engine.begin() as conn:
         conn.execute(insert_ignore(conn, Host, ["host"]).values(host=host))
         row = conn.execute(
@@ -76,9 +81,12 @@ class DbHostGate:
     thread (`asyncio.to_thread` by default), so SQLite's busy wait never stalls the event loop.
     """
 
-    def __init__(self, engine: Engine, concurrency: int, delay: float) -> None:
+    def __init__(
+        self, engine: Engine, concurrency: int, delay: float, *, run: Runner = asyncio.to_thread
+    ) -> None:
         self._engine = engine
         self._delay = delay
+        self._run = run
         self._local = HostGate(concurrency, delay=0)  # the spacing lives in the database
 
     async def acquire(self, host: str) -> datetime | None:
@@ -86,7 +94,7 @@ class DbHostGate:
         if until is not None:
             return until
         try:
-            start, until = await asyncio.to_thread(reserve_slot, self._engine, host, self._delay)
+            start, until = await self._run(reserve_slot, self._engine, host, self._delay)
             if until is None:
                 await asyncio.sleep(max(0.0, (start - utcnow()).total_seconds()))
                 until = self._local.blocked(host)  # a 429 arrived while we waited our turn
@@ -103,4 +111,4 @@ class DbHostGate:
 
     async def block_until(self, host: str, when: datetime) -> None:
         await self._local.block_until(host, when)
-        await asyncio.to_thread(block_host, self._engine, host, when)
+        await self._run(block_host, self._engine, host, when)
