@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from ingest.batch import BatchResult, fetch_once
-from ingest.cli.feeds import feed_record
 from ingest.config import Settings
+from ingest.health import feed_record
 from ingest.store import feeds
 from ingest.store.engine import open_archive
 from ingest.store.fetchlog import recent_fetches

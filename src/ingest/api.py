@@ -16,9 +16,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from ingest.cli.feeds import feed_record
 from ingest.errors import UsageError
-from ingest.store import feeds
+from ingest.health import feeds_with_health
 from ingest.store.queries import article_page, get_article
 from ingest.store.search import search
 
@@ -79,8 +78,8 @@ def _dumps(data: object) -> str:
 
 async def list_feeds(request: web.Request) -> web.Response:
     """GET /api/feeds — every feed with its health."""
-    found = await _db(request, feeds.list_feeds)
-    return web.json_response({"feeds": [feed_record(feed) for feed in found]})
+    found = await _db(request, feeds_with_health)
+    return web.json_response({"feeds": [record for _, _, record in found]})
 
 
 async def healthz(_request: web.Request) -> web.Response:

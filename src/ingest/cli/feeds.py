@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import typer
-from yarl import URL
 
 from ingest import schedule
 from ingest.cli.context import AppContext
 from ingest.cli.output import Format, err, print_json, print_table
 from ingest.errors import UsageError
 from ingest.fetch import Fetcher
-from ingest.fetch.hosts import host_key
+from ingest.health import feeds_with_health
 from ingest.store import feeds as store
-from ingest.store.hosts import blocked_hosts
-from ingest.store.models import Feed, utcnow
+from ingest.store.models import utcnow
 from ingest.subscribe import Subscription, check_url, subscribe
 
 app = typer.Typer(help="Add, list and remove feeds.", no_args_is_help=True)
@@ -61,61 +58,33 @@ def add(
         raise typer.Exit(2 if failed == len(urls) else 1)
 
 
-def rate_limited_until(feed: Feed, blocked: Mapping[str, datetime]) -> datetime | None:
-    """When the feed may be requested again after a Retry-After: its own, or its host's (a 429
-    on any page of that host counts), whichever ends later; None when none is in force."""
-    own = feed.next_fetch_at if feed.error_class == "rate_limited" else None
-    waits = [w for w in (own, blocked.get(host_key(URL(feed.url)))) if w and w > utcnow()]
-    return max(waits, default=None)
-
-
-def health(feed: Feed, blocked: Mapping[str, datetime] | None = None) -> str:
-    """One word (and a time) that says how a feed is doing; `blocked`: hosts under Retry-After."""
-    if feed.gone_at:
-        return f"gone since {feed.gone_at:%Y-%m-%d}"
-    if not feed.enabled:
-        return "disabled"
-    if until := rate_limited_until(feed, blocked or {}):
-        return f"rate-limited until {until:%Y-%m-%d %H:%M}"
-    if feed.failing_since:
-        return f"failing since {feed.failing_since:%Y-%m-%d %H:%M} ({feed.error_class})"
-    if feed.last_success_at is None:
-        return "new"
-    return "ok"
-
-
-def feed_record(feed: Feed, blocked: Mapping[str, datetime] | None = None) -> dict[str, Any]:
-    record = feed.model_dump(exclude={"lease_owner", "lease_until"}, mode="json")
-    record["health"] = health(feed, blocked)
-    until = rate_limited_until(feed, blocked or {})
-    record["rate_limited_until"] = until and until.isoformat()
-    return record
-
-
 @app.command("list")
 def list_(
     ctx: typer.Context,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """List feeds with their health (ok / failing since / gone / rate-limited until)."""
-    found = store.list_feeds(ctx.obj.engine)
-    blocked = blocked_hosts(ctx.obj.engine)
+    found = feeds_with_health(ctx.obj.engine)
     if format is Format.json:
-        print_json([feed_record(f, blocked) for f in found])
+        print_json([record for _, _, record in found])
         return
     rows = [
         (
             f.id,
             f.title or "",
             f.url,
-            health(f, blocked),
+            word,
             f.last_success_at and f"{f.last_success_at:%Y-%m-%d %H:%M}",
         )
-        for f in found
+        for f, word, _ in found
     ]
     print_table(None, ["id", "title", "url", "health", "last success"], rows)
     if not found:
         err.print("no feeds yet: add one with `ingest feeds add URL`")
+
+
+def _when(value: datetime | None) -> str | None:
+    return value and f"{value:%Y-%m-%d %H:%M}"
 
 
 @app.command("remove")
