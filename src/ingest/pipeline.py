@@ -12,12 +12,12 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
+from pebble import ProcessExpired, ProcessPool
 from sqlalchemy.engine import Engine
 
 from ingest import schedule
@@ -62,7 +62,14 @@ class Pipeline:
         self.settings = settings
         self.owner = owner
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
-        self._pool = self._new_pool()
+        # pebble, not ProcessPoolExecutor: a call past its timeout gets its worker killed and
+        # replaced (a stuck extraction would otherwise hold a worker forever), and a worker that
+        # dies (segfault, OOM kill) fails only its own call. forkserver: workers inherit no
+        # event loop, threads or sockets of this process.
+        self._pool = ProcessPool(
+            max_workers=settings.workers or os.cpu_count() or 1,
+            context=multiprocessing.get_context("forkserver"),
+        )
         # Host waits live in the archive, so concurrent fetches and daemons all respect them;
         # their queries run on the writer thread: no second writer contending for SQLite's lock.
         gate = DbHostGate(engine, settings.per_host_concurrency, settings.host_delay, run=self.db)
@@ -75,7 +82,8 @@ class Pipeline:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.fetcher.__aexit__(*exc)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.stop()
+        self._pool.join()
         self._writer.shutdown(wait=True)
 
     async def db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -83,25 +91,10 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, lambda: fn(*args, **kwargs))
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        # forkserver: workers don't inherit the event loop, threads and sockets of this process
-        return ProcessPoolExecutor(
-            max_workers=self.settings.workers or os.cpu_count() or 1,
-            mp_context=multiprocessing.get_context("forkserver"),
-        )
-
     async def cpu(self, timeout: float, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn` in the process pool. A worker that dies (segfault, OOM kill) breaks the
-        pool: the pool is replaced so only the calls in flight fail, not the rest of the run."""
-        loop = asyncio.get_running_loop()
-        pool = self._pool
-        try:
-            return await asyncio.wait_for(loop.run_in_executor(pool, fn, *args), timeout)
-        except BrokenProcessPool:
-            if self._pool is pool:
-                self._pool = self._new_pool()
-                pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        """Run `fn` in the process pool; TimeoutError past `timeout` (its worker is killed),
+        ProcessExpired when the worker died."""
+        return await asyncio.wrap_future(self._pool.schedule(fn, args=args, timeout=timeout))
 
     # -- a batch -------------------------------------------------------------------------
 
@@ -157,9 +150,10 @@ class Pipeline:
             report.status, report.error = "failed", f"parse: {exc}"
             await self._complete_failure(state, ErrorClass.PARSE, str(exc), result)
             return report
-        except TimeoutError:
-            report.status, report.error = "failed", "parse: timed out"
-            await self._complete_failure(state, ErrorClass.PARSE, "parsing timed out", result)
+        except (TimeoutError, ProcessExpired) as exc:
+            why = "timed out" if isinstance(exc, TimeoutError) else "parser process died"
+            report.status, report.error = "failed", f"parse: {why}"
+            await self._complete_failure(state, ErrorClass.PARSE, f"parsing {why}", result)
             return report
         if parsed.problem:
             report.notes.append(parsed.problem)

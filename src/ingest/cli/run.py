@@ -55,6 +55,7 @@ def _configure_logging(log_format: LogFormat) -> None:
     )
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick is noise
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl" each start
 
 
 def run(

@@ -1,0 +1,31 @@
+"""The process pool that runs feedparser and trafilatura: a stuck or dying worker costs only
+its own call; the next call runs on a fresh worker (the daemon runs for months)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+from pebble import ProcessExpired
+
+from ingest.config import Settings
+from ingest.pipeline import Pipeline
+from ingest.store.engine import open_archive
+
+
+def test_stuck_and_dead_workers_are_replaced(db_url: str) -> None:
+    settings = Settings(db_url=db_url, workers=1)
+
+    async def scenario() -> None:
+        async with Pipeline(open_archive(db_url), settings, "test:h:1:x") as pipeline:
+            with pytest.raises(TimeoutError):
+                await pipeline.cpu(0.5, time.sleep, 60)  # the only worker is stuck…
+            # …and was killed: a call queued behind a still-sleeping worker would time out
+            assert await pipeline.cpu(10, pow, 2, 10) == 1024
+            with pytest.raises(ProcessExpired):
+                await pipeline.cpu(30, os._exit, 3)  # a worker that dies (segfault, OOM kill)
+            assert await pipeline.cpu(30, pow, 3, 3) == 27
+
+    asyncio.run(scenario())
