@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -88,13 +89,13 @@ class Settings(BaseModel):
 
 def load_settings(
     path: Path | None = None,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> Settings:
     """Read the TOML file (optional unless named explicitly), then env, then `overrides`."""
-    env = os.environ if env is None else env
-    explicit = path is not None or f"{ENV_PREFIX}CONFIG" in env
-    path = path or Path(env.get(f"{ENV_PREFIX}CONFIG", DEFAULT_CONFIG_PATH))
+    environ: Mapping[str, str] = os.environ if env is None else env
+    explicit = path is not None or f"{ENV_PREFIX}CONFIG" in environ
+    path = path or Path(environ.get(f"{ENV_PREFIX}CONFIG", DEFAULT_CONFIG_PATH))
     values: dict[str, Any] = {}
     if path.exists() or explicit:
         try:
@@ -104,7 +105,7 @@ def load_settings(
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"invalid config {path}: {exc}") from None
     fields = Settings.model_fields
-    for name, value in env.items():
+    for name, value in environ.items():
         key = name[len(ENV_PREFIX) :].lower()
         if name.startswith(ENV_PREFIX) and key in fields:
             values[key] = value
