@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import py3langid
 from lxml import etree
 from lxml.html import HtmlElement
+from trafilatura import __version__ as trafilatura_version
 from trafilatura import bare_extraction
 from trafilatura.htmlprocessing import convert_to_html
 from trafilatura.utils import load_html
@@ -18,6 +19,11 @@ from w3lib.encoding import html_to_unicode
 
 from ingest.parse.sanitize import sanitize_html
 from ingest.records import Extracted
+
+# Stored with every extraction. Bump RULES when our own rules below change what is extracted,
+# so `ingest reextract --outdated` re-runs the articles extracted by older code.
+RULES = 1
+EXTRACTOR = f"trafilatura {trafilatura_version}; ingest rules {RULES}"
 
 # In-body cross-links ("SEE ALSO: <link to another story>") belong to the page, not to the
 # article, and trafilatura keeps them. A paragraph starting with one of these labels (compared
@@ -96,6 +102,7 @@ def extract_article(html: str, url: str) -> Extracted | None:
         categories=tuple(document.categories or ()),
         tags=tuple(document.tags or ()),
         canonical_url=document.url or None,  # rel=canonical (or og:url), else `url`
+        extractor=EXTRACTOR,
     )
 
 

@@ -94,6 +94,7 @@ class Extracted:
     categories: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     canonical_url: str | None = None
+    extractor: str | None = None  # what produced this: `ingest reextract --outdated` finds it
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from ingest.cli import articles, feeds, fetch, log, run, search, serve
+from ingest.cli import articles, feeds, fetch, log, reextract, run, search, serve
 from ingest.cli.context import AppContext
 from ingest.cli.output import fail
 from ingest.errors import IngestError
@@ -33,6 +33,7 @@ log.register(app)
 run.register(app)
 serve.register(app)
 search.register(app)
+reextract.register(app)
 
 
 @app.callback()

@@ -20,7 +20,7 @@ from ingest.identity import canonical_url, content_hash, entry_fingerprint, entr
 from ingest.owner import is_dead_local
 from ingest.parse.sanitize import html_to_text
 from ingest.records import Extracted, FetchResult, ParsedEntry, Validators
-from ingest.store.blobs import put_blob
+from ingest.store.blobs import get_blob, put_blob
 from ingest.store.models import Article, Entry, Feed, utcnow
 from ingest.store.revisions import add_revision
 from ingest.store.similar import find_near_duplicate, fingerprint_columns
@@ -376,6 +376,7 @@ def save_page(
                 html=extracted.html,
                 extraction="full",
                 extraction_error=None,
+                extractor_version=extracted.extractor,
                 # off the retry queue, on the re-check schedule
                 next_check_at=schedule.next_recheck(article["created_at"], now, recheck_schedule),
             )
@@ -592,6 +593,7 @@ def save_recheck(
                 "last_modified": page.headers.get("last-modified"),
                 "fetched_at": now,
                 "removed_at": None,
+                "extractor_version": extracted.extractor,
             }
             title = extracted.title or article["title"]
             text = extracted.text
@@ -603,3 +605,76 @@ def save_recheck(
             outcome = "revised" if revised else "unchanged"
         conn.execute(sa.update(Article).where(Article.id == article_id).values(**values))
     return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    """An article's page as archived: what re-extraction needs, no network involved."""
+
+    article_id: int
+    url: str
+    body: bytes
+    content_type: str
+
+
+def reextract_candidates(
+    engine: Engine, article_ids: Sequence[int] | None, *, outdated_than: str | None
+) -> list[int]:
+    """Articles with an archived page (those named, or all); with `outdated_than`, only those
+    extracted by another extractor version (or before versions were recorded)."""
+    query = sa.select(Article.id).where(Article.page_blob.is_not(None)).order_by(Article.id)
+    if article_ids is not None:
+        query = query.where(Article.id.in_(list(article_ids)))
+    if outdated_than is not None:
+        query = query.where(
+            sa.or_(Article.extractor_version.is_(None), Article.extractor_version != outdated_than)
+        )
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        return list(conn.execute(query).scalars())
+
+
+def stored_page(engine: Engine, article_id: int) -> StoredPage | None:
+    query = sa.select(Article.url, Article.canonical_url, Article.page_blob, Article.page_headers)
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        row = conn.execute(query.where(Article.id == article_id)).first()
+        body = get_blob(conn, row.page_blob) if row and row.page_blob else None
+    if row is None or body is None:
+        return None
+    headers = row.page_headers or {}
+    return StoredPage(
+        article_id, row.canonical_url or row.url, body, headers.get("content-type", "")
+    )
+
+
+def save_reextraction(engine: Engine, article_id: int, extracted: Extracted | None) -> str:
+    """Replace an article's extraction with a new one of its archived page: `revised` (a new
+    version, the old one kept as a revision), `unchanged`, or `failed` (kept as it was)."""
+    if extracted is None or not extracted.text.strip():
+        return "failed"
+    now = utcnow()
+    with engine.begin() as conn:
+        article = (
+            conn.execute(sa.select(Article).where(Article.id == article_id)).mappings().first()
+        )
+        if article is None:
+            return "failed"
+        title = extracted.title or article["title"]
+        revised = _set_text(
+            conn,
+            article_id,
+            title=title,
+            text=extracted.text,
+            reason="reextract",
+            now=now,
+            link=None,
+        )
+        values = _metadata(extracted, article) | {
+            "html": extracted.html,
+            "extraction": "full",
+            "extraction_error": None,
+            "extractor_version": extracted.extractor,
+        }
+        if revised:
+            values["updated_at"] = now
+        conn.execute(sa.update(Article).where(Article.id == article_id).values(**values))
+    return "revised" if revised else "unchanged"
