@@ -51,6 +51,27 @@ def test_invalid_config_file(cli: Cli, tmp_path: Path) -> None:
 
 def test_invalid_environment_setting(cli: Cli) -> None:
     assert_one_line_error(cli("feeds", "list", INGEST_CONCURRENCY="many"), 2, "concurrency")
+    done = cli("fetch", INGEST_ALLOW_NETWORKS="10.0.0.0/8,bogus")
+    assert_one_line_error(done, 2, "allow_networks")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["show", "abc"], "Invalid value for 'article_id'"),
+        (["nosuch"], "No such command 'nosuch'"),
+        (["fetch", "--bogus"], "No such option: --bogus"),
+        (["feeds", "list", "--format", "xml"], "'xml' is not one of"),
+    ],
+)
+def test_usage_errors_are_one_line(cli: Cli, args: list[str], words: str) -> None:
+    assert_one_line_error(cli(*args), 2, words)
+
+
+def test_out_of_range_ids_are_unknown_not_crashes(cli: Cli) -> None:
+    huge = str(2**70)
+    assert_one_line_error(cli("show", huge), 2, f"no such article: {huge}")
+    assert_one_line_error(cli("feeds", "remove", huge), 2, f"no such feed: {huge}")
 
 
 def test_unreachable_database_path(cli: Cli, tmp_path: Path) -> None:

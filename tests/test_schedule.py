@@ -54,6 +54,7 @@ def test_override_wins_over_posting_rate() -> None:
         ({"cache-control": "max-age=0"}, None),
         ({"cache-control": "max-age=9999999"}, later(86400)),  # capped
         ({"expires": "Wed, 01 May 2024 14:00:00 GMT"}, later(7200)),
+        ({"expires": "Wed, 01 May 2024 14:00:00 -0000"}, later(7200)),  # UTC, unsaid
         ({"expires": "Wed, 01 May 2024 11:00:00 GMT"}, None),  # already past
         ({"expires": "garbage"}, None),
         ({"cache-control": "max-age=60", "expires": "Wed, 01 May 2024 14:00:00 GMT"}, later(60)),

@@ -79,6 +79,15 @@ class Settings(BaseModel):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("allow_networks")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        # imported here: ingest.fetch imports this module for `Settings`
+        from ingest.fetch.urlpolicy import parse_networks
+
+        parse_networks(value)  # ValueError naming the bad entry → a one-line config error
+        return value
+
     @field_validator("recheck_schedule", "retry_schedule", mode="before")
     @classmethod
     def _split_ints(cls, value: Any) -> Any:
@@ -104,15 +113,19 @@ def load_settings(
             raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"invalid config {path}: {exc}") from None
+    origin = {key: str(path) for key in values}  # where each value came from, for errors
     fields = Settings.model_fields
     for name, value in environ.items():
         key = name[len(ENV_PREFIX) :].lower()
         if name.startswith(ENV_PREFIX) and key in fields:
-            values[key] = value
-    values.update({k: v for k, v in overrides.items() if v is not None})
+            values[key], origin[key] = value, name
+    for key, value in overrides.items():
+        if value is not None:
+            values[key], origin[key] = value, "the command line"
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "config"
-        raise ConfigError(f"invalid setting {where!r} in {path}: {first['msg']}") from None
+        source = origin.get(str(first["loc"][0]) if first["loc"] else "", str(path))
+        raise ConfigError(f"invalid setting {where!r} in {source}: {first['msg']}") from None

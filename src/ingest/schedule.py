@@ -15,10 +15,10 @@ import random
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 
 from ingest.config import Settings
 from ingest.errors import ErrorClass
+from ingest.httpdate import parse_http_date
 
 WEEK = 7 * 86400
 JITTER = 0.1  # ± fraction of the interval
@@ -80,11 +80,9 @@ def cache_lifetime(headers: Mapping[str, str], now: datetime, cap: int) -> datet
         name, _, value = directive.strip().partition("=")
         if name.lower() == "max-age" and value.strip().isdigit():
             seconds = int(value.strip())
-    if seconds is None and "expires" in headers:
-        try:
-            seconds = (parsedate_to_datetime(headers["expires"]) - now).total_seconds()
-        except (TypeError, ValueError):
-            seconds = None
+    expires = parse_http_date(headers.get("expires"))
+    if seconds is None and expires is not None:
+        seconds = (expires - now).total_seconds()
     if not seconds or seconds <= 0:
         return None
     return now + timedelta(seconds=min(seconds, cap))

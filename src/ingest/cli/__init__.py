@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.exceptions import TyperException
 
 from ingest.cli import articles, feeds, fetch, log, reextract, run, search, serve
 from ingest.cli.context import AppContext
@@ -66,12 +67,22 @@ def _global(
 
 
 def main() -> None:
-    """Console entry point: run the app, turning our errors into one line and an exit code."""
+    """Console entry point: run the app, turning every error (ours, and Click's usage errors)
+    into one line on stderr and an exit code."""
     try:
-        app()
+        # not standalone: Click's usage errors reach us (below) instead of printing a box;
+        # a command's `typer.Exit(code)` comes back as the return value
+        sys.exit(app(standalone_mode=False) or 0)
+    except TyperException as exc:  # usage: unknown option, bad value, missing argument
+        if message := exc.format_message():  # (none after the help a bare group prints)
+            print(f"error: {message} (see --help)", file=sys.stderr)
+        sys.exit(exc.exit_code)
     except IngestError as exc:
         if os.environ.get("INGEST_DEBUG"):
             raise
         fail(exc)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         sys.exit(130)
+    except BrokenPipeError:  # `ingest export | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)

@@ -12,10 +12,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 from yarl import URL
+
+from ingest.httpdate import parse_http_date
 
 
 class HostGateProtocol(Protocol):
@@ -106,12 +107,10 @@ def retry_after(
     if value.isdigit():
         when = now + timedelta(seconds=int(value))
     else:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        parsed = parse_http_date(value)
+        if parsed is None:
             return None
-        if when.tzinfo is None:  # "-0000" means UTC without saying so
-            when = when.replace(tzinfo=UTC)
+        when = parsed
     if when <= now:
         return None
     if max_wait is not None:

@@ -221,8 +221,10 @@ def _resolve_article(
         found = conn.execute(
             sa.select(Article.id).where(Article.canonical_url == canonical)
         ).scalar()
-    else:
+    elif digest is not None:
         found = conn.execute(sa.select(Article.id).where(Article.content_hash == digest)).scalar()
+    else:  # no link and no text (a title-only item): nothing to match it by
+        found = None
     if found is not None:
         return found
     now = utcnow()
@@ -515,7 +517,8 @@ def lease_articles(
         )
         rows = conn.execute(
             sa.update(Article)
-            .where(Article.id.in_(list(ids)), free)
+            # still pending: another feed's (or node's) worker may have finished it meanwhile
+            .where(Article.id.in_(list(ids)), Article.extraction == "pending", free)
             .values(
                 lease_owner=owner,
                 lease_until=now + lease,

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from ingest.errors import UsageError
 from ingest.owner import is_dead_local
 from ingest.records import FeedState
-from ingest.store.models import Feed, FeedAlias, utcnow
+from ingest.store.models import Feed, FeedAlias, utcnow, valid_id
 from ingest.store.upsert import insert_ignore
 
 _STATE_COLUMNS = [getattr(Feed, f.name) for f in fields(FeedState)]
@@ -54,7 +54,7 @@ def resolve_feed(engine: Engine, ref: str) -> int:
     with engine.connect() as conn:
         found = (
             conn.execute(sa.select(Feed.id).where(Feed.id == int(ref))).scalar()
-            if ref.isdigit()
+            if ref.isdigit() and valid_id(int(ref))
             else _find_id(conn, ref)
         )
     if found is None:
@@ -91,14 +91,15 @@ def sync_declared(
     Feeds are never deleted this way (their archive stays); returns (added, disabled).
     """
     added = 0
-    urls = {url for url, _ in declared}
+    listed: set[int] = set()  # by id: a declared URL may now be an alias (a confirmed 301)
     for url, title in declared:
-        _, created = add_feed(engine, url, title=title, source=source)
+        feed_id, created = add_feed(engine, url, title=title, source=source)
+        listed.add(feed_id)
         added += created
     with engine.begin() as conn:
         result = conn.execute(
             sa.update(Feed)
-            .where(Feed.source == source, Feed.enabled, Feed.url.not_in(urls))
+            .where(Feed.source == source, Feed.enabled, Feed.id.not_in(listed))
             .values(enabled=False)
         )
     return added, result.rowcount or 0

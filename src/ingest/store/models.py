@@ -35,6 +35,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number from the user can name nothing
+
+
+def valid_id(value: int) -> bool:
+    """Whether `value` can be a row id (else the driver would overflow, not just miss)."""
+    return 0 < value <= MAX_ID
+
+
 def _ts(*, index: bool = False, nullable: bool = True) -> Any:
     return Field(default=None, sa_type=UTCDateTime, index=index, nullable=nullable)
 

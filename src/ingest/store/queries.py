@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.errors import UsageError
-from ingest.store.models import Article, Entry, Feed
+from ingest.store.models import Article, Entry, Feed, valid_id
 from ingest.store.revisions import revisions_of
 
 EXPORT_BATCH = 500
@@ -79,6 +79,8 @@ def _sources(conn: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[
 
 
 def get_article(engine: Engine, article_id: int) -> dict[str, Any]:
+    if not valid_id(article_id):
+        raise UsageError(f"no such article: {article_id}")
     with engine.connect().execution_options(**READ) as conn:
         article = (
             conn.execute(sa.select(Article).where(Article.id == article_id)).mappings().first()
