@@ -80,6 +80,9 @@ def test_unreachable_database_path(cli: Cli, tmp_path: Path) -> None:
     done = cli("--db", f"sqlite:///{blocker}/sub/ingest.db", "feeds", "list")
     assert_one_line_error(done, 2, "cannot create")
     assert_one_line_error(cli("--db", "nonsense://", "feeds", "list"), 2, "archive")
+    # a database server that does not answer may come back: 75 (EX_TEMPFAIL), retried by systemd
+    down = cli("--db", "postgresql+psycopg://ingest@127.0.0.1:9/ingest", "feeds", "list")
+    assert_one_line_error(down, 75, "Connection refused")
 
 
 def test_shipped_config_documents_every_setting_with_its_default() -> None:

@@ -48,6 +48,22 @@ def test_renew_extends_only_the_owners_leases(engine: Engine) -> None:
     assert held[b] is not None and held[b] < utcnow() + timedelta(hours=1)
 
 
+def test_renew_extends_the_owners_article_leases_too(engine: Engine) -> None:
+    with engine.begin() as conn:
+        mine, theirs = (
+            conn.execute(
+                sa.insert(Article).values(url=u, canonical_url=u, text="", extraction="pending")
+            ).inserted_primary_key[0]
+            for u in ("a", "b")
+        )
+    assert articles.lease_articles(engine, "me", [mine], lease=LEASE) == [mine]
+    assert articles.lease_articles(engine, "other", [theirs], lease=LEASE) == [theirs]
+    assert feeds.renew_leases(engine, "me", utcnow() + timedelta(hours=5)) == 1
+    with engine.connect() as conn:
+        until = dict(conn.execute(sa.select(Article.id, Article.lease_until)).all())
+    assert until[mine] > utcnow() + timedelta(hours=4) > until[theirs]
+
+
 def _pending_article(engine: Engine, url: str) -> int:
     with engine.begin() as conn:
         return conn.execute(
@@ -91,6 +107,22 @@ def test_maintenance_prunes_the_fetch_log_on_sqlite(engine: Engine) -> None:
     _old_log_row(engine)
     report = run_maintenance(engine, 30)
     assert report is not None and report.pruned == 1
+
+
+def test_maintenance_merges_the_search_index_segments(engine: Engine) -> None:
+    for n in range(5):  # one FTS5 segment per write transaction
+        with engine.begin() as conn:
+            conn.execute(
+                sa.insert(Article).values(url=f"u{n}", canonical_url=f"u{n}", text=f"w{n}")
+            )
+
+    def segments() -> int:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT count(*) FROM article_fts_idx").scalar() or 0
+
+    before = segments()
+    run_maintenance(engine, 30)
+    assert segments() < before
 
 
 @pytest.mark.postgres

@@ -103,6 +103,15 @@ def test_cp1252_page_needs_its_declared_charset() -> None:
     assert "Xiao’ou Tang" in decode_html(body, "text/html")
 
 
+def test_page_that_declares_no_charset_is_detected() -> None:
+    body = load_fixture("sensetime-cp1252.html", BASE).replace(
+        b'<meta charset="windows-1252">', b""
+    )
+    assert b"charset" not in body  # neither header nor meta nor BOM says it
+    text = decode_html(body, "text/html")
+    assert "Xiao’ou Tang" in text and "“a new economic engine”" in text
+
+
 def test_html_is_sanitized_article_markup() -> None:
     html = extract_fixture("sensetime.html").html
     assert html is not None

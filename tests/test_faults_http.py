@@ -121,10 +121,14 @@ def test_410_marks_the_feed_gone_until_enabled(web: RawSite, cli: Cli, db_url: s
 
     done = cli("fetch")  # a fetch of all feeds leaves the gone one alone
     assert done.returncode == 0, done.stderr
+    named = cli("fetch", "1")  # so does naming it, with a word on how to poll it again
+    assert "skipped (gone (410); `ingest feeds enable 1` to poll it again)" in named.stderr
     assert web.hits["/gone.rss"] == requested
 
     assert cli("feeds", "enable", "1").returncode == 0
-    assert json.loads(cli("feeds", "list", "--format", "json").stdout)[0]["gone_at"] is None
+    [enabled] = json.loads(cli("feeds", "list", "--format", "json").stdout)
+    assert enabled["gone_at"] is None and enabled["health"] == "new"
+    assert enabled["failing_since"] is None and enabled["error_class"] is None
     archive.fetch()
     assert web.hits["/gone.rss"] == requested + 1
 

@@ -7,7 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from ingest.store.engine import open_archive
+from ingest.store.models import Article
+from ingest.store.search import search
 from tests.conftest import Cli, Site
 
 
@@ -69,3 +73,13 @@ def test_search_on_postgresql(cli: Cli, site: Site, pg_url: str) -> None:
     assert hit["title"].startswith("SenseTime Enters Singapore")
     assert "[Temasek]" in hit["snippet"]
     assert hits(pg, '"unbalanced') == [] and hits(pg, "-") == []
+
+
+@pytest.mark.postgres
+def test_a_huge_text_is_archived_and_its_opening_indexed_on_postgresql(pg_url: str) -> None:
+    engine = open_archive(pg_url)
+    words = " ".join(f"w{i:07d}x" for i in range(220_000))  # 2.2 MB of distinct words
+    with engine.begin() as conn:
+        conn.execute(sa.insert(Article).values(url="u", canonical_url="u", text="opening " + words))
+    [hit] = search(engine, "opening")
+    assert hit.url == "u"

@@ -132,3 +132,43 @@ def test_feed_alias_resolves_to_the_feed(engine: Engine) -> None:
     assert feeds.add_feed(engine, "http://old.example.org/feed") == (feed_id, False)
     with engine.connect() as conn:
         assert conn.execute(sa.select(Feed.url)).scalar() == "http://new.example.org/feed"
+
+
+def test_merging_an_article_keeps_links_to_it_valid(engine: Engine) -> None:
+    """A retried page whose rel=canonical names an archived article merges into it; articles
+    linked to the merged one as near-duplicates follow (foreign keys are enforced)."""
+    from ingest.records import Extracted, FetchResult
+    from ingest.store.articles import save_page
+    from ingest.store.models import Article, Entry
+
+    with engine.begin() as conn:
+        target = conn.execute(
+            sa.insert(Article).values(url="c", canonical_url="c", text="t", extraction="full")
+        ).inserted_primary_key[0]
+        merged = conn.execute(
+            sa.insert(Article).values(
+                url="a", canonical_url="a", text="feed text", extraction="feed"
+            )
+        ).inserted_primary_key[0]
+        linked = conn.execute(
+            sa.insert(Article).values(url="b", canonical_url="b", text="x", duplicate_of=merged)
+        ).inserted_primary_key[0]
+        feed_id = conn.execute(sa.insert(Feed).values(url="f")).inserted_primary_key[0]
+        conn.execute(sa.insert(Entry).values(feed_id=feed_id, key="k", article_id=merged))
+    page = FetchResult("a", "a", 200, {"content-type": "text/html"}, b"<html></html>")
+    assert save_page(engine, merged, page, Extracted(text="t2", canonical_url="c"), None) == target
+    with engine.connect() as conn:
+        rows = dict(conn.execute(sa.select(Article.id, Article.duplicate_of)).all())
+        assert rows == {target: None, linked: target}
+        assert conn.execute(sa.select(Entry.article_id)).scalar() == target
+
+
+def test_claiming_a_long_list_of_feeds(engine: Engine) -> None:
+    """More ids than SQLite takes in one statement (32,766 bound parameters)."""
+    with engine.begin() as conn:
+        conn.execute(sa.insert(Feed), [{"url": f"http://h/{n}"} for n in range(40_000)])
+    ids = list(range(1, 40_001))
+    claimed = feeds.claim_feeds(
+        engine, "a:h:1:x", lease=timedelta(minutes=5), limit=10**6, feed_ids=ids, due_only=False
+    )
+    assert len(claimed) == 40_000

@@ -37,6 +37,7 @@ class BatchResult:
     reports: list[FeedReport]
     busy: list[str]  # feeds named or enabled that another worker holds right now
     waiting: list[Waiting] = field(default_factory=list)
+    inactive: list[Feed] = field(default_factory=list)  # named, but gone or disabled
 
     @property
     def failed(self) -> list[FeedReport]:
@@ -95,8 +96,7 @@ async def fetch_once(
         f.url
         for f in feeds.list_feeds(engine)
         if f.id not in claimed
-        and f.enabled
-        and f.gone_at is None
+        and _active(f)
         and f.id not in waiting
         and (feed_ids is None or f.id in feed_ids)
     ]
@@ -107,7 +107,12 @@ async def fetch_once(
         feeds.release_leases(engine, owner)
     if settings.fetch_log_retention_days:
         fetchlog.prune_fetch_log(engine, settings.fetch_log_retention_days)
-    return BatchResult(reports, busy, list(waiting.values()))
+    inactive = [f for f in known if feed_ids is not None and f.id in feed_ids and not _active(f)]
+    return BatchResult(reports, busy, list(waiting.values()), inactive)
+
+
+def _active(feed: Feed) -> bool:
+    return feed.enabled and feed.gone_at is None
 
 
 def not_before(
@@ -122,7 +127,7 @@ def not_before(
     if not named:
         waits.append((feed.cache_until, "server cache lifetime (Cache-Control/Expires)"))
     current = [(until, reason) for until, reason in waits if until is not None and until > now]
-    if not current or not feed.enabled or feed.gone_at is not None:
+    if not current or not _active(feed):
         return None
     until, reason = max(current)
     return Waiting(feed.url, until, reason)

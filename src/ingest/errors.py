@@ -24,6 +24,15 @@ class ConfigError(UsageError):
 class StorageError(IngestError):
     """The archive cannot be opened or written."""
 
+    exit_code = 2  # a wrong URL or path: retrying will not help
+
+
+class ArchiveUnavailable(StorageError):
+    """The database server did not answer: it may be down for a while (EX_TEMPFAIL, so a
+    supervisor such as systemd restarts the daemon instead of giving up)."""
+
+    exit_code = 75
+
 
 class ErrorClass(StrEnum):
     """Why a fetch failed; the scheduler backs off differently per class."""

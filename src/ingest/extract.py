@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import charset_normalizer
 import py3langid
 from lxml import etree
 from lxml.html import HtmlElement
@@ -52,9 +53,15 @@ def decode_html(body: bytes, content_type: str) -> str:
     """Decode by HTTP charset, BOM, `<meta charset>`, then detection.
 
     trafilatura given bytes ignores the HTTP charset and mis-decodes such pages, so it always gets
-    text decoded here.
+    text decoded here. A page that declares nothing is detected by charset-normalizer (without
+    it, w3lib falls back to UTF-8 and every non-ASCII byte becomes U+FFFD).
     """
-    return html_to_unicode(content_type, body)[1]
+    return html_to_unicode(content_type, body, auto_detect_fun=_detect_charset)[1]
+
+
+def _detect_charset(body: bytes) -> str | None:
+    best = charset_normalizer.from_bytes(body).best()
+    return best.encoding if best else None
 
 
 def extract_page(body: bytes, content_type: str, url: str) -> Extracted | None:

@@ -101,8 +101,16 @@ def enable(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="Feed ID 
     """Poll a feed again: after 410 Gone, or after it was disabled."""
     engine = ctx.obj.engine
     feed_id = store.resolve_feed(engine, ref)
-    store.update_feed(
-        engine, feed_id, enabled=True, gone_at=None, next_fetch_at=None, error_count=0
+    store.update_feed(  # a fresh start: due now, no backoff, not "failing since" any more
+        engine,
+        feed_id,
+        enabled=True,
+        gone_at=None,
+        next_fetch_at=None,
+        error_count=0,
+        error_class=None,
+        error_message=None,
+        failing_since=None,
     )
     err.print(f"enabled feed {feed_id}")
 

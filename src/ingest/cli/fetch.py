@@ -97,6 +97,13 @@ def fetch(
             + ", ".join(f"{counts[k]} {k}" for k in ("revised", "unchanged", "removed", "failed")),
             highlight=False,
         )
+    for feed in result.inactive:
+        state = "gone (410)" if feed.gone_at else "disabled"
+        err.print(
+            f"skipped ({state}; `ingest feeds enable {feed.id}` to poll it again): {feed.url}",
+            markup=False,
+            highlight=False,
+        )
     for url in result.busy:
         err.print(f"skipped (another worker is fetching it): {url}", markup=False, highlight=False)
     for wait in result.waiting:

@@ -27,10 +27,11 @@ class TextFormat(StrEnum):
 
 
 def fail(exc: BaseException) -> NoReturn:
-    """One line on stderr and exit 2: usage, configuration and archive-opening errors."""
+    """One line on stderr; exit 2 for usage, configuration and archive errors, or the error's
+    own code (75 when a database server is unreachable: worth retrying later)."""
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
+    sys.exit(getattr(exc, "exit_code", 2))
 
 
 def print_json(data: Any) -> None:

@@ -366,6 +366,12 @@ def save_page(
             conn.execute(
                 sa.update(Entry).where(Entry.article_id == article_id).values(article_id=target)
             )
+            # near-duplicates linked to this (feed-text) article now point at the one it joins
+            conn.execute(
+                sa.update(Article)
+                .where(Article.duplicate_of == article_id)
+                .values(duplicate_of=sa.case((Article.id == target, None), else_=target))
+            )
             conn.execute(sa.delete(Article).where(Article.id == article_id))
             return target
         conn.execute(

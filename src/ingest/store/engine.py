@@ -10,9 +10,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
-from ingest.errors import StorageError
+from ingest.errors import ArchiveUnavailable, StorageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -38,6 +38,9 @@ def open_archive(url: str, *, migrate: bool = True) -> Engine:
             upgrade(engine)
     except StorageError:
         raise
+    except OperationalError as exc:
+        kind = StorageError if parsed.get_backend_name() == "sqlite" else ArchiveUnavailable
+        raise kind(f"cannot open archive {parsed.render_as_string()}: {_reason(exc)}") from None
     except (SQLAlchemyError, OSError, ModuleNotFoundError) as exc:
         raise StorageError(
             f"cannot open archive {parsed.render_as_string()}: {_reason(exc)}"

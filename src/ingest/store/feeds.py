@@ -18,9 +18,10 @@ from sqlalchemy.engine import Engine
 from ingest.errors import UsageError
 from ingest.owner import is_dead_local
 from ingest.records import FeedState
-from ingest.store.models import Feed, FeedAlias, utcnow, valid_id
+from ingest.store.models import Article, Feed, FeedAlias, utcnow, valid_id
 from ingest.store.upsert import insert_ignore
 
+ID_CHUNK = 5000  # ids per statement when claiming a list of feeds
 _STATE_COLUMNS = [getattr(Feed, f.name) for f in fields(FeedState)]
 
 
@@ -121,6 +122,21 @@ def claim_feeds(
     SQLite: the transaction is `BEGIN IMMEDIATE`, so claims are serialized by the write lock.
     """
     now = now or utcnow()
+    if feed_ids is not None and len(feed_ids) > ID_CHUNK:  # stay under SQLite's bind limit
+        claimed: list[FeedState] = []
+        for start in range(0, len(feed_ids), ID_CHUNK):
+            claimed += claim_feeds(
+                engine,
+                owner,
+                lease=lease,
+                limit=limit - len(claimed),
+                feed_ids=feed_ids[start : start + ID_CHUNK],
+                due_only=due_only,
+                now=now,
+            )
+            if len(claimed) >= limit:
+                break
+        return claimed
     release_dead_leases(engine, now)
     query = sa.select(Feed.id).where(
         Feed.enabled,
@@ -180,15 +196,19 @@ def _move(conn: sa.Connection, feed_id: int, values: dict[str, Any]) -> None:
 
 
 def renew_leases(engine: Engine, owner: str, until: datetime) -> int:
-    """Extend every lease `owner` holds, so a long update never loses its feeds mid-way.
+    """Extend every lease `owner` holds, feeds and article pages alike, so long work (many pages
+    queued behind one host's politeness delay) never loses its leases mid-way.
 
     A daemon renews on every tick; a node that dies stops renewing and its leases expire.
     """
     with engine.begin() as conn:
-        result = conn.execute(
-            sa.update(Feed).where(Feed.lease_owner == owner).values(lease_until=until)
-        )
-    return result.rowcount or 0
+        renewed = 0
+        for table in (Feed, Article):
+            result = conn.execute(
+                sa.update(table).where(table.lease_owner == owner).values(lease_until=until)
+            )
+            renewed += result.rowcount or 0
+    return renewed
 
 
 def release_leases(engine: Engine, owner: str) -> int:

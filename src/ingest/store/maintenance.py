@@ -1,4 +1,5 @@
-"""Periodic upkeep of the archive: fetch-log pruning and query-planner statistics.
+"""Periodic upkeep of the archive: fetch-log pruning, search-index merging (SQLite FTS5; the
+PostgreSQL GIN index needs none) and query-planner statistics.
 
 On PostgreSQL several daemons share the archive: the work runs on one of them at a time, behind
 a session advisory lock (`pg_try_advisory_lock`); the others skip it instead of waiting.
@@ -28,10 +29,13 @@ def _prune(engine: Engine, retention_days: int) -> int:
 
 
 def run_maintenance(engine: Engine, retention_days: int) -> MaintenanceReport | None:
-    """Prune the fetch log, then refresh planner statistics; None when another node is on it."""
+    """Prune the fetch log, optimize the search index, refresh planner statistics; None when
+    another node is on it."""
     if engine.dialect.name != "postgresql":
         pruned = _prune(engine, retention_days)
         with engine.begin() as conn:  # the statistics it gathers are written: commit them
+            # merge the full-text index's segments (FTS5 adds one per write transaction)
+            conn.exec_driver_sql("INSERT INTO article_fts(article_fts) VALUES ('optimize')")
             conn.exec_driver_sql("PRAGMA optimize")
         return MaintenanceReport(pruned)
     with engine.connect() as lock_conn:

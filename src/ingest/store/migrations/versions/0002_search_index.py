@@ -42,10 +42,13 @@ SQLITE_DOWN = [
     "DROP TRIGGER article_fts_insert",
     "DROP TABLE article_fts",
 ]
+# A tsvector holds at most 1 MiB: only the first 300,000 characters of a text are indexed
+# (about 50,000 words; longer texts are rare and their openings are what people search).
 POSTGRES_UP = [
     """ALTER TABLE article ADD COLUMN search tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('simple'::regconfig, coalesce(title, '')), 'A') ||
-        setweight(to_tsvector('simple'::regconfig, coalesce(text, '')), 'B')) STORED""",
+        setweight(to_tsvector('simple'::regconfig, left(coalesce(title, ''), 2000)), 'A') ||
+        setweight(to_tsvector('simple'::regconfig, left(coalesce(text, ''), 300000)), 'B'))
+        STORED""",
     "CREATE INDEX ix_article_search ON article USING gin (search)",
 ]
 POSTGRES_DOWN = ["DROP INDEX ix_article_search", "ALTER TABLE article DROP COLUMN search"]
