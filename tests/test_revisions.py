@@ -95,6 +95,25 @@ def test_feed_entry_edit_is_a_feed_revision(cli: Cli, site: Site) -> None:
     assert len(export(cli)) == 3  # an edit is a version, not another article
 
 
+def test_feed_edit_of_a_full_text_article_keeps_what_the_feed_said_before(
+    cli: Cli, site: Site
+) -> None:
+    site.serve_all()
+    assert cli("feeds", "add", site.url("/feed.rss")).returncode == 0
+    assert cli("fetch").returncode == 0
+    site.server.clear()
+    old_title = b"SenseTime Enters Singapore Through NTU, NSCC and Singtel Partnerships"
+    edited = load_fixture("feed.rss", site.base).replace(old_title, b"SenseTime signs three MOUs")
+    site.server.expect_request("/feed.rss").respond_with_data(edited, content_type=RSS)
+    site.serve_all()
+    assert cli("fetch").returncode == 0
+    record = seed_record(cli)
+    [source] = record["sources"]
+    assert source["title"] == "SenseTime signs three MOUs"
+    assert [v["title"] for v in source["earlier_titles"]] == [old_title.decode()]
+    assert source["earlier_titles"][0]["replaced_at"].endswith("Z")
+
+
 def test_page_gone_on_recheck_marks_the_article_and_keeps_it(cli: Cli, site: Site) -> None:
     site.serve_all()
     assert cli("feeds", "add", site.url("/feed.rss")).returncode == 0

@@ -6,6 +6,7 @@ any later point loses nothing: the next run finds the articles still `pending` a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -80,7 +81,7 @@ def record_entries(
                 conn.execute(
                     sa.update(Entry)
                     .where(Entry.id == row.id)
-                    .values(**fields, key=key, removed_at=None)
+                    .values(**fields, key=key, removed_at=None, history=_history(conn, row.id, now))
                 )
                 updated += 1
                 if _entry_changed(conn, row.article_id, entry, now, thresholds):
@@ -100,6 +101,19 @@ def record_entries(
         removed = _mark_removed(conn, feed_id, keys, now)
         pending = _pending_articles(conn, feed_id) if fulltext else []
     return EntriesOutcome(new, updated, pending, changed, moved, removed)
+
+
+def _history(conn: sa.Connection, entry_id: int, now: datetime) -> list[dict[str, Any]]:
+    """The entry's history with its current version appended, before a change replaces it."""
+    old = conn.execute(
+        sa.select(Entry.title, Entry.summary, Entry.content, Entry.history).where(
+            Entry.id == entry_id
+        )
+    ).one()
+    body = json.dumps({"summary": old.summary, "content": old.content}).encode()
+    replaced = now.isoformat().replace("+00:00", "Z")
+    version = {"title": old.title, "body": put_blob(conn, body), "replaced_at": replaced}
+    return [*(old.history or []), version]
 
 
 def _renamed_entry(

@@ -157,6 +157,9 @@ class Entry(SQLModel, table=True):
     first_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     removed_at: datetime | None = _ts()
+    # Earlier versions of the item, oldest first: {"title", "body" (blob of summary+content as
+    # JSON), "replaced_at"}. A feed's edit never overwrites what it said before.
+    history: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
     article_id: int | None = Field(default=None, foreign_key="article.id", index=True)
 
 
