@@ -172,3 +172,10 @@ def test_claiming_a_long_list_of_feeds(engine: Engine) -> None:
         engine, "a:h:1:x", lease=timedelta(minutes=5), limit=10**6, feed_ids=ids, due_only=False
     )
     assert len(claimed) == 40_000
+
+
+@pytest.mark.postgres
+def test_migrations_create_exactly_the_models_on_postgresql(pg_url: str) -> None:
+    with open_archive(pg_url).connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_object": is_index_object})
+        assert compare_metadata(context, SQLModel.metadata) == []
