@@ -255,3 +255,13 @@ def test_drop_internal_subset_respects_quotes_and_comments() -> None:
 )
 def test_drop_internal_subset_leaves_other_documents_alone(body: bytes) -> None:
     assert drop_internal_subset(body) is body
+
+
+def test_content_location_header_is_the_base_of_relative_links() -> None:
+    body = load_fixture("minimal.rss", BASE)
+    headers = {"content-type": "text/xml", "content-location": "/mirror/feeds/minimal.rss"}
+    feed = parse_feed(body, headers, f"{BASE}/minimal.rss")
+    [no_link] = [e for e in feed.entries if e.link is None]
+    assert no_link.summary is not None
+    assert f'src="{BASE}/mirror/feeds/img/chart.png"' in no_link.summary  # relative to it
+    assert f'href="{BASE}/about/"' in no_link.summary  # absolute path: the same either way

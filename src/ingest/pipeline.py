@@ -151,9 +151,10 @@ class Pipeline:
             await self._complete_failure(state, ErrorClass.PARSE, str(exc), result)
             return report
         except (TimeoutError, ProcessExpired) as exc:
+            # usually load, not the feed: retried with the short, transient backoff
             why = "timed out" if isinstance(exc, TimeoutError) else "parser process died"
             report.status, report.error = "failed", f"parse: {why}"
-            await self._complete_failure(state, ErrorClass.PARSE, f"parsing {why}", result)
+            await self._complete_failure(state, ErrorClass.TIMEOUT, f"parsing {why}", result)
             return report
         if parsed.problem:
             report.notes.append(parsed.problem)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urljoin
+
 from ingest.parse.errors import NotAFeedError
 from ingest.parse.jsonfeed import VERSION_PREFIX, parse_json_feed
 from ingest.parse.xmlfeed import parse_xml_feed
@@ -22,9 +24,11 @@ def parse_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
     """
     content_type = headers.get("content-type", "")
     mime = content_type.split(";", 1)[0].strip().lower()
+    # A Content-Location header names the document's own URL, the base of its relative links
+    base = urljoin(url, headers["content-location"]) if headers.get("content-location") else url
     if mime in JSON_TYPES or _looks_like_json_feed(body):
-        return parse_json_feed(body, url)
-    return parse_xml_feed(body, content_type, url)
+        return parse_json_feed(body, base)
+    return parse_xml_feed(body, content_type, base)
 
 
 def _looks_like_json_feed(body: bytes) -> bool:
