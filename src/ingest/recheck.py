@@ -13,12 +13,11 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
+from ingest.batch import ALL
 from ingest.config import Settings
 from ingest.owner import make_owner
 from ingest.pipeline import Pipeline
 from ingest.store import articles
-
-ALL = 1_000_000
 
 
 async def recheck_now(

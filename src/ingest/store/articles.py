@@ -22,6 +22,7 @@ from ingest.owner import is_dead_local
 from ingest.parse.sanitize import html_to_text
 from ingest.records import Extracted, FetchResult, ParsedEntry, Validators
 from ingest.store.blobs import get_blob, put_blob
+from ingest.store.engine import reading
 from ingest.store.models import Article, Entry, Feed, utcnow
 from ingest.store.revisions import add_revision
 from ingest.store.similar import find_near_duplicate, fingerprint_columns
@@ -652,13 +653,13 @@ def reextract_candidates(
         query = query.where(
             sa.or_(Article.extractor_version.is_(None), Article.extractor_version != outdated_than)
         )
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+    with reading(engine) as conn:
         return list(conn.execute(query).scalars())
 
 
 def stored_page(engine: Engine, article_id: int) -> StoredPage | None:
     query = sa.select(Article.url, Article.canonical_url, Article.page_blob, Article.page_headers)
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+    with reading(engine) as conn:
         row = conn.execute(query.where(Article.id == article_id)).first()
         body = get_blob(conn, row.page_blob) if row and row.page_blob else None
     if row is None or body is None:

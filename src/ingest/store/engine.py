@@ -87,8 +87,10 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
+def reading(engine: Engine) -> sa.Connection:
+    """A connection for reads: on SQLite its transactions are DEFERRED (not IMMEDIATE), so a
+    read never takes, or waits for, the write lock while a fetch or the daemon writes."""
+    return engine.connect().execution_options(sqlite_begin="DEFERRED")
 
 
 def _reason(exc: BaseException) -> str:

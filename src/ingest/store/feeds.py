@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from ingest.errors import UsageError
 from ingest.owner import is_dead_local
 from ingest.records import FeedState
+from ingest.store.engine import reading
 from ingest.store.models import Article, Feed, FeedAlias, utcnow, valid_id
 from ingest.store.upsert import insert_ignore
 
@@ -162,7 +163,7 @@ def claim_feeds(
 
 def release_dead_leases(engine: Engine, now: datetime) -> int:
     """Free the live leases held by processes of this host that died (see ingest.owner)."""
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+    with reading(engine) as conn:
         owners = conn.execute(
             sa.select(Feed.lease_owner).where(Feed.lease_until >= now).distinct()
         ).scalars()

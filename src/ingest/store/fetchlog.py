@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from ingest.records import FetchResult
 from ingest.store.blobs import put_blob
+from ingest.store.engine import reading
 from ingest.store.models import Entry, FetchLog, utcnow
 
 
@@ -54,7 +55,7 @@ def recent_fetches(
     if failed:
         query = query.where(FetchLog.error_class.is_not(None))
     # A read: DEFERRED, so `ingest log` never waits for (or blocks) a running fetch's writes.
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+    with reading(engine) as conn:
         return [FetchLog.model_validate(dict(row)) for row in conn.execute(query).mappings()]
 
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.fetch.hosts import HostGate
+from ingest.store.engine import reading
 from ingest.store.models import Host, utcnow
 from ingest.store.upsert import insert_ignore
 
@@ -69,7 +70,7 @@ def blocked_hosts(engine: Engine, hosts: Iterable[str] | None = None) -> dict[st
     query = sa.select(Host.host, Host.blocked_until).where(Host.blocked_until > utcnow())
     if hosts is not None:
         query = query.where(Host.host.in_(list(hosts)))
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+    with reading(engine) as conn:
         return {host: until for host, until in conn.execute(query)}
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ingest.store.engine import reading
 from ingest.store.models import Article, Feed, Node, utcnow
 from ingest.store.upsert import insert_ignore
 
@@ -87,7 +88,7 @@ def overview(engine: Engine, now: datetime | None = None) -> Overview:
             sa.or_(Article.lease_until.is_(None), Article.lease_until < now),
         )
     )
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+    with reading(engine) as conn:
         feeds, enabled, n_due, leased, failing, gone, oldest = conn.execute(query).one()
         n_articles = conn.execute(articles_due).scalar_one()
     if oldest is not None and oldest.tzinfo is None:  # min() drops the column's type

@@ -11,12 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.errors import UsageError
+from ingest.store.engine import reading
 from ingest.store.models import Article, Entry, Feed, valid_id
 from ingest.store.revisions import revisions_of
 
 EXPORT_BATCH = 500
-# Read transactions never take the SQLite write lock, so `export` can run beside the daemon.
-READ = {"sqlite_begin": "DEFERRED"}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -86,7 +85,7 @@ def _sources(conn: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[
 def get_article(engine: Engine, article_id: int) -> dict[str, Any]:
     if not valid_id(article_id):
         raise UsageError(f"no such article: {article_id}")
-    with engine.connect().execution_options(**READ) as conn:
+    with reading(engine) as conn:
         article = (
             conn.execute(sa.select(Article).where(Article.id == article_id)).mappings().first()
         )
@@ -103,7 +102,7 @@ def iter_articles(engine: Engine, *, with_revisions: bool = False) -> Iterator[d
     version in full under `revision_history` when `with_revisions`."""
     last = 0
     while True:
-        with engine.connect().execution_options(**READ) as conn:
+        with reading(engine) as conn:
             batch = (
                 conn.execute(
                     sa.select(Article)
@@ -129,7 +128,7 @@ def iter_articles(engine: Engine, *, with_revisions: bool = False) -> Iterator[d
 
 def article_page(engine: Engine, *, after_id: int = 0, limit: int = 50) -> list[dict[str, Any]]:
     """Articles with id > `after_id`, in id order: keyset pagination for the HTTP API."""
-    with engine.connect().execution_options(**READ) as conn:
+    with reading(engine) as conn:
         rows = (
             conn.execute(
                 sa.select(Article).where(Article.id > after_id).order_by(Article.id).limit(limit)

@@ -18,9 +18,8 @@ from sqlalchemy.engine import Engine
 from ingest.errors import UsageError
 from ingest.identity import content_hash
 from ingest.store.blobs import get_blob, put_blob
+from ingest.store.engine import reading
 from ingest.store.models import Article, Revision, valid_id
-
-READ = {"sqlite_begin": "DEFERRED"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +107,7 @@ def revisions_of(
 
 def list_revisions(engine: Engine, article_id: int, *, with_text: bool) -> list[RevisionRecord]:
     """An article's versions, oldest first; UsageError when there is no such article."""
-    with engine.connect().execution_options(**READ) as conn:
+    with reading(engine) as conn:
         query = sa.select(Article.id).where(Article.id == article_id)
         if not valid_id(article_id) or conn.execute(query).first() is None:
             raise UsageError(f"no such article: {article_id}")

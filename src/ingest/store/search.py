@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.errors import UsageError
+from ingest.store.engine import reading
 from ingest.store.models import Article, Entry
-from ingest.store.queries import READ
 
 SNIPPET_WORDS = 16
 
@@ -61,7 +61,7 @@ def search(
         )
     if since is not None:
         query = query.where(Article.published >= since)
-    with engine.connect().execution_options(**READ) as conn:
+    with reading(engine) as conn:
         rows = conn.execute(query.limit(limit)).all()
     return [Hit(r.id, r.title, r.published, r.url, r.snippet, float(r.rank)) for r in rows]
 
