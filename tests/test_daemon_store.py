@@ -139,3 +139,23 @@ def test_maintenance_runs_on_one_postgres_node_at_a_time(pg_url: str) -> None:
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(Feed)).scalar_one() == 0
     engine.dispose()
+
+
+def test_a_page_result_is_dropped_when_its_lease_was_taken_over(engine: Engine) -> None:
+    """A worker that stalled past its lease must not overwrite what the new holder writes."""
+    from ingest.records import Extracted
+
+    with engine.begin() as conn:
+        article = conn.execute(
+            sa.insert(Article).values(url="u", canonical_url="u", text="", extraction="pending")
+        ).inserted_primary_key[0]
+    assert articles.lease_articles(engine, "new", [article], lease=LEASE) == [article]
+    page = FetchResult("u", "u", 200, {"content-type": "text/html"}, b"<html></html>")
+    late = Extracted(text="stale text from the stalled worker")
+    articles.save_page(engine, article, page, late, None, owner="stalled")
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(Article.text, Article.extraction)).one()
+    assert (row.text, row.extraction) == ("", "pending")
+    articles.save_page(engine, article, page, Extracted(text="fresh"), None, owner="new")
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(Article.text)).scalar() == "fresh"

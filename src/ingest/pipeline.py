@@ -226,6 +226,7 @@ class Pipeline:
             retry_schedule=self.settings.retry_schedule if transient else (),
             recheck_schedule=self.settings.recheck_schedule,
             thresholds=self.thresholds,
+            owner=self.owner,
         )
         return extracted is not None
 
@@ -280,6 +281,7 @@ class Pipeline:
             page,
             extracted,
             recheck_schedule=self.settings.recheck_schedule,
+            owner=self.owner,
         )
 
     # -- feed outcome --------------------------------------------------------------------

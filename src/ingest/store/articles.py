@@ -7,6 +7,7 @@ any later point loses nothing: the next run finds the articles still `pending` a
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +28,8 @@ from ingest.store.models import Article, Entry, Feed, utcnow
 from ingest.store.revisions import add_revision
 from ingest.store.similar import find_near_duplicate, fingerprint_columns
 from ingest.store.upsert import insert_ignore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +323,7 @@ def save_page(
     retry_schedule: Sequence[int] = (),
     recheck_schedule: Sequence[int] = (),
     thresholds: Thresholds = Thresholds(),
+    owner: str | None = None,
 ) -> int:
     """Store a fetched page and what was extracted from it; returns the article id it ended in.
 
@@ -335,9 +339,7 @@ def save_page(
     """
     now = utcnow()
     with engine.begin() as conn:
-        article = (
-            conn.execute(sa.select(Article).where(Article.id == article_id)).mappings().first()
-        )
+        article = _leased_article(conn, article_id, owner)
         if article is None:
             return article_id
         blob = put_blob(conn, page.body) if page.body is not None else None
@@ -414,6 +416,21 @@ def save_page(
             link=thresholds,
         )
     return article_id
+
+
+def _leased_article(
+    conn: sa.Connection, article_id: int, owner: str | None
+) -> sa.RowMapping | None:
+    """The article row, locked for this write; None when it is gone, or when `owner` lost its
+    lease to another worker (whose result then stands: a stalled worker never overwrites it)."""
+    query = sa.select(Article).where(Article.id == article_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    article = conn.execute(query).mappings().first()
+    if article is None or owner is None or article["lease_owner"] in (None, owner):
+        return article
+    log.warning("article %d: lease lost to %s, result dropped", article_id, article["lease_owner"])
+    return None
 
 
 def _existing_copy(
@@ -579,6 +596,7 @@ def save_recheck(
     extracted: Extracted | None,
     *,
     recheck_schedule: Sequence[int] = (),
+    owner: str | None = None,
 ) -> str:
     """Store what a re-check of an article's page found; returns `revised`, `unchanged`,
     `removed` (404/410: marked, kept, no more checks) or `failed` (kept as it was).
@@ -588,9 +606,7 @@ def save_recheck(
     """
     now = utcnow()
     with engine.begin() as conn:
-        article = (
-            conn.execute(sa.select(Article).where(Article.id == article_id)).mappings().first()
-        )
+        article = _leased_article(conn, article_id, owner)
         if article is None:
             return "failed"
         values: dict[str, object] = {
