@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from ingest.store import feeds
 from ingest.store.blobs import get_blob, put_blob
 from ingest.store.engine import open_archive
-from ingest.store.models import Blob, Feed, SQLModel
+from ingest.store.models import Blob, Feed, FeedAlias, SQLModel
 from ingest.store.search import is_index_object
 
 
@@ -127,11 +127,16 @@ def test_feed_alias_resolves_to_the_feed(engine: Engine) -> None:
     [state] = feeds.claim_feeds(
         engine, "a:h:1:x", lease=timedelta(minutes=5), limit=1, due_only=False
     )
+    # a worker that lost the lease moves nothing
+    assert not feeds.complete_feed(engine, "b:h:2:y", state.id, {"url": "http://evil.example/"})
     assert feeds.complete_feed(engine, "a:h:1:x", state.id, {"url": "http://new.example.org/feed"})
     assert feeds.resolve_feed(engine, "http://old.example.org/feed") == feed_id
     assert feeds.add_feed(engine, "http://old.example.org/feed") == (feed_id, False)
     with engine.connect() as conn:
         assert conn.execute(sa.select(Feed.url)).scalar() == "http://new.example.org/feed"
+        assert conn.execute(sa.select(FeedAlias.url)).scalars().all() == [
+            "http://old.example.org/feed"
+        ]
 
 
 def test_merging_an_article_keeps_links_to_it_valid(engine: Engine) -> None:

@@ -172,28 +172,32 @@ def release_dead_leases(engine: Engine, now: datetime) -> int:
 
 
 def complete_feed(engine: Engine, owner: str, feed_id: int, values: dict[str, Any]) -> bool:
-    """Write the outcome of an update and release the lease; False if the lease was lost."""
+    """Write the outcome of an update and release the lease; False (nothing written) if the
+    lease was lost. A `url` in `values` moves the feed (see `_move`)."""
+    values = dict(values)
+    new_url = values.pop("url", None)
     with engine.begin() as conn:
-        if "url" in values:
-            _move(conn, feed_id, values)
         result = conn.execute(
             sa.update(Feed)
             .where(Feed.id == feed_id, Feed.lease_owner == owner)
             .values(**values, lease_owner=None, lease_until=None)
         )
-    return bool(result.rowcount)
+        if not result.rowcount:
+            return False
+        if new_url is not None:
+            _move(conn, feed_id, new_url)
+    return True
 
 
-def _move(conn: sa.Connection, feed_id: int, values: dict[str, Any]) -> None:
-    """A confirmed permanent redirect: the old URL stays as an alias (unless the new URL is
-    already another subscription, in which case the feed keeps its URL)."""
+def _move(conn: sa.Connection, feed_id: int, new_url: str) -> None:
+    """A confirmed permanent redirect: the feed takes `new_url` and its old URL stays as an
+    alias (unless `new_url` is already another subscription: then the feed keeps its URL)."""
     old = conn.execute(sa.select(Feed.url).where(Feed.id == feed_id)).scalar_one()
-    taken = _find_id(conn, values["url"])
-    if taken not in (None, feed_id):
-        del values["url"]
+    if _find_id(conn, new_url) not in (None, feed_id):
         return
-    conn.execute(sa.delete(FeedAlias).where(FeedAlias.url == values["url"]))
+    conn.execute(sa.delete(FeedAlias).where(FeedAlias.url == new_url))
     conn.execute(insert_ignore(conn, FeedAlias, ["url"]).values(feed_id=feed_id, url=old))
+    conn.execute(sa.update(Feed).where(Feed.id == feed_id).values(url=new_url))
 
 
 def renew_leases(engine: Engine, owner: str, until: datetime) -> int:
