@@ -117,6 +117,25 @@ def test_feeds_add_discovers_feed_of_html_page(cli: Cli, site: Site) -> None:
     assert feed["url"] == site.url("/feed.rss")
 
 
+@pytest.mark.parametrize(
+    "target", ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:9/feed.xml"]
+)
+def test_a_discovered_feed_link_may_not_point_into_a_private_network(
+    cli: Cli, site: Site, target: str
+) -> None:
+    """A page is not the user's word: its feed link gets the policy of links found in feeds
+    (the page here is on 127.0.0.1 too, but another port is another origin)."""
+    site.server.expect_request("/").respond_with_data(
+        f'<html><head><link rel="alternate" type="application/rss+xml" href="{target}">'
+        "</head><body>home</body></html>",
+        content_type="text/html",
+    )
+    done = cli("feeds", "add", site.url("/"))
+    assert done.returncode == 2
+    assert "links to a feed on a private network" in done.stderr
+    assert json.loads(cli("feeds", "list", "--format", "json").stdout) == []
+
+
 def test_feeds_add_page_without_feed_is_an_error(cli: Cli, site: Site) -> None:
     site.serve_all()
     done = cli("feeds", "add", site.url("/2018/07/other-1/"))

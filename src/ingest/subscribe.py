@@ -7,8 +7,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 
+from ingest.config import Settings
 from ingest.errors import UsageError
 from ingest.fetch import Fetcher
+from ingest.fetch.guard import resolve_origin
+from ingest.fetch.urlpolicy import is_allowed, parse_networks
 from ingest.parse import NotAFeedError, parse_feed
 from ingest.parse.discover import discover_feeds
 from ingest.store import feeds
@@ -30,7 +33,23 @@ def check_url(url: str) -> str:
     return url.strip()
 
 
-async def subscribe(engine: Engine, fetcher: Fetcher, url: str) -> Subscription:
+async def _check_discovered(feed_url: str, page_url: str, settings: Settings) -> None:
+    """A feed link found in a page is feed-supplied, not typed by the user: it gets the URL
+    policy of article links (no private networks unless it is the page's own origin or
+    allowlisted), or a page on the internet could subscribe the archive to an internal address.
+    """
+    timeout = settings.connect_timeout
+    targets = await resolve_origin(feed_url, timeout)
+    origin = await resolve_origin(page_url, timeout)
+    allow = parse_networks(settings.allow_networks)
+    if not all(is_allowed(ip, port, allow=allow, origin_addrs=origin) for ip, port in targets):
+        raise UsageError(
+            f"{page_url} links to a feed on a private network ({feed_url}): "
+            "add that URL itself if you trust it"
+        )
+
+
+async def subscribe(engine: Engine, fetcher: Fetcher, settings: Settings, url: str) -> Subscription:
     """Subscribe to `url`, or to the first feed an HTML page at `url` links to.
 
     A feed that cannot be fetched right now is still added (it may be down for a while), but an
@@ -47,6 +66,7 @@ async def subscribe(engine: Engine, fetcher: Fetcher, url: str) -> Subscription:
         found = discover_feeds(result.body, result.headers, result.final_url)
         if not found:
             raise UsageError(f"no feed found at {url}") from None
+        await _check_discovered(found[0], result.final_url, settings)
         feed_id, created = feeds.add_feed(engine, found[0])
         return Subscription(feed_id, found[0], created, f"discovered from {url}")
     feed_id, created = feeds.add_feed(engine, url, title=parsed.title)

@@ -40,7 +40,7 @@ def add(
             results: list[Subscription | UsageError] = []
             for url in urls:
                 try:
-                    results.append(await subscribe(engine, fetcher, url))
+                    results.append(await subscribe(engine, fetcher, settings, url))
                 except UsageError as exc:
                     results.append(exc)
             return results
