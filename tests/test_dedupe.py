@@ -4,6 +4,7 @@ through the real write path (precision/recall asserted), and the pipeline end to
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -131,3 +132,24 @@ def test_feed_changing_guids_keeps_its_entries(cli: Cli, site: Site, db_url: str
     with sqlite3.connect(Path(db_url.removeprefix("sqlite:///"))) as db:
         assert db.execute("SELECT guid_changes FROM feed").fetchone() == (3,)
         assert db.execute("SELECT count(*) FROM entry").fetchone() == (3,)
+
+
+def test_a_site_naming_one_canonical_for_every_page_does_not_merge_its_stories(
+    cli: Cli, site: Site
+) -> None:
+    """rel=canonical is trusted only when the texts agree: some CMSs put the home page there."""
+    for name in ("other-1", "other-2", "sensetime-singapore"):
+        fixture = "sensetime.html" if name.startswith("sensetime") else f"{name}.html"
+        page = load_fixture(fixture, site.base)
+        home = f'<link rel="canonical" href="{site.base}/">'.encode()
+        page = re.sub(rb'<link rel="canonical" href="[^"]*">', home, page)
+        site.server.expect_request(f"/2018/07/{name}/").respond_with_data(
+            page, content_type="text/html; charset=utf-8"
+        )
+    site.serve_all()
+    assert cli("feeds", "add", site.url("/feed.rss")).returncode == 0
+    assert cli("fetch").returncode == 0
+    records = [json.loads(line) for line in cli("export").stdout.splitlines()]
+    assert len(records) == 3
+    assert {r["extraction"] for r in records} == {"full"}
+    assert len({r["content_hash"] for r in records}) == 3

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest import schedule
-from ingest.dedupe import Thresholds
+from ingest.dedupe import TextPrint, Thresholds, near_duplicate, text_print
 from ingest.identity import canonical_url, content_hash, entry_fingerprint, entry_key, word_count
 from ingest.owner import is_dead_local
 from ingest.parse.sanitize import html_to_text
@@ -378,7 +378,15 @@ def save_page(
             return article_id
         digest = content_hash(extracted.text)
         canonical = canonical_url(extracted.canonical_url) if extracted.canonical_url else None
-        target = _existing_copy(conn, article_id, article["canonical_url"], canonical, digest)
+        claimed = _canonical_owner(conn, article_id, canonical)
+        if claimed is not None:
+            # Another article has this rel=canonical. Trust it only when the texts agree:
+            # some sites name their home page as every page's canonical.
+            same = _same_story(conn, claimed, extracted.text, digest, thresholds)
+            target = claimed if same else _exact_copy(conn, article_id, digest)
+            canonical = None  # taken: this article keeps its own URL
+        else:
+            target = _exact_copy(conn, article_id, digest)
         if target is not None:
             conn.execute(
                 sa.update(Entry).where(Entry.article_id == article_id).values(article_id=target)
@@ -433,16 +441,33 @@ def _leased_article(
     return None
 
 
-def _existing_copy(
-    conn: sa.Connection, article_id: int, current: str | None, canonical: str | None, digest: str
-) -> int | None:
-    """Another archived article that is the same document: same rel=canonical, or same text."""
-    if canonical and canonical != current:
-        found = conn.execute(
-            sa.select(Article.id).where(Article.canonical_url == canonical)
-        ).scalar()
-        if found is not None:
-            return found
+def _canonical_owner(conn: sa.Connection, article_id: int, canonical: str | None) -> int | None:
+    """Another article whose canonical URL is `canonical`, if any."""
+    if canonical is None:
+        return None
+    return conn.execute(
+        sa.select(Article.id).where(Article.canonical_url == canonical, Article.id != article_id)
+    ).scalar()
+
+
+def _same_story(
+    conn: sa.Connection, other: int, text: str, digest: str, thresholds: Thresholds
+) -> bool:
+    """Whether `text` is what article `other` holds: it has no page text yet, or the same text,
+    or a near-duplicate of it."""
+    row = conn.execute(
+        sa.select(
+            Article.extraction, Article.content_hash, Article.simhash, Article.word_count
+        ).where(Article.id == other)
+    ).one()
+    if row.extraction != "full" or row.content_hash == digest or row.simhash is None:
+        return True
+    theirs = TextPrint(row.simhash, row.word_count)
+    return near_duplicate(theirs, text_print(text), thresholds) is not None
+
+
+def _exact_copy(conn: sa.Connection, article_id: int, digest: str) -> int | None:
+    """Another archived article with exactly this text (normalized)."""
     return conn.execute(
         sa.select(Article.id)
         .where(
