@@ -184,3 +184,13 @@ def test_opml_feeds_file(cli: Cli, site: Site) -> None:
     assert cli("fetch").returncode == 0
     [feed] = json.loads(cli("feeds", "list", "--format", "json").stdout)
     assert feed["url"] == site.url("/feed.atom")
+
+
+def test_a_bad_url_in_the_feeds_file_is_a_config_error(cli: Cli) -> None:
+    (cli.cwd / "config").mkdir()
+    (cli.cwd / "config" / "feeds.toml").write_text(
+        '[[feeds]]\nurl = "/etc/passwd"\n', encoding="utf-8"
+    )
+    assert_one_line_error(
+        cli("fetch"), 2, "invalid feeds file config/feeds.toml: not an http(s) URL"
+    )

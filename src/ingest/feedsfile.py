@@ -8,7 +8,8 @@ from pathlib import Path
 
 import listparser
 
-from ingest.errors import ConfigError
+from ingest.errors import ConfigError, UsageError
+from ingest.identity import check_url
 
 Declared = list[tuple[str, str | None]]  # (url, title)
 
@@ -26,7 +27,7 @@ def read_feeds_file(path: Path) -> Declared:
         parsed = listparser.parse(data)
         if parsed.bozo and not parsed.feeds:
             raise ConfigError(f"invalid OPML in {path}: {parsed.bozo_exception}")
-        return [(feed.url, feed.title or None) for feed in parsed.feeds]
+        return [(_checked(feed.url, path), feed.title or None) for feed in parsed.feeds]
     try:
         table = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -35,5 +36,12 @@ def read_feeds_file(path: Path) -> Declared:
     for item in table.get("feeds", []):
         if not isinstance(item, dict) or not isinstance(item.get("url"), str):
             raise ConfigError(f"invalid feeds file {path}: each [[feeds]] needs a url string")
-        declared.append((item["url"], item.get("title")))
+        declared.append((_checked(item["url"], path), item.get("title")))
     return declared
+
+
+def _checked(url: str, path: Path) -> str:
+    try:
+        return check_url(url)
+    except UsageError as exc:
+        raise ConfigError(f"invalid feeds file {path}: {exc}") from None

@@ -10,13 +10,24 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 import courlan
 from w3lib.url import canonicalize_url
 
+from ingest.errors import UsageError
 from ingest.records import ParsedEntry
 
 _SPACE = re.compile(r"[^\S\n]+")
+
+
+def check_url(url: str) -> str:
+    """A feed URL a user gave (CLI or feeds file): absolute http(s), else UsageError; anything
+    else would be fetched as something else (feedparser would even open a local file)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"not an http(s) URL: {url!r}")
+    return url.strip()
 
 
 def canonical_url(url: str) -> str:

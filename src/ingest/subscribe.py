@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 
@@ -12,6 +11,7 @@ from ingest.errors import UsageError
 from ingest.fetch import Fetcher
 from ingest.fetch.guard import resolve_origin
 from ingest.fetch.urlpolicy import is_allowed, parse_networks
+from ingest.identity import check_url
 from ingest.parse import NotAFeedError, parse_feed
 from ingest.parse.discover import discover_feeds
 from ingest.store import feeds
@@ -23,14 +23,6 @@ class Subscription:
     url: str
     created: bool
     note: str | None = None  # e.g. "discovered from …", "could not fetch it now: …"
-
-
-def check_url(url: str) -> str:
-    """An absolute http(s) URL, or UsageError: anything else would be fetched as something else."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"not an http(s) URL: {url!r}")
-    return url.strip()
 
 
 async def _check_discovered(feed_url: str, page_url: str, settings: Settings) -> None:

@@ -14,9 +14,10 @@ from ingest.cli.output import Format, err, print_json, print_table
 from ingest.errors import UsageError
 from ingest.fetch import Fetcher
 from ingest.health import feeds_with_health
+from ingest.identity import check_url
 from ingest.store import feeds as store
 from ingest.store.models import utcnow
-from ingest.subscribe import Subscription, check_url, subscribe
+from ingest.subscribe import Subscription, subscribe
 
 app = typer.Typer(help="Add, list and remove feeds.", no_args_is_help=True)
 
