@@ -160,7 +160,15 @@ def test_permanent_page_errors_are_not_retried(error_class: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90s", 90), ("15m", 900), ("2h", 7200), ("1d", 86400), ("1w", 604800), ("1h30m", 5400)],
+    [
+        ("90s", 90),
+        ("600", 600),
+        ("15m", 900),
+        ("2h", 7200),
+        ("1d", 86400),
+        ("1w", 604800),
+        ("1h30m", 5400),
+    ],
     ids=str,
 )
 def test_parse_duration(text: str, seconds: int) -> None:
@@ -168,7 +176,7 @@ def test_parse_duration(text: str, seconds: int) -> None:
     assert schedule.parse_duration(schedule.format_duration(seconds)) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "2x", "h", "-5m", "0s", "2h garbage", "1.5h"])
+@pytest.mark.parametrize("text", ["", "2x", "h", "-5m", "0s", "2h garbage", "1.5h", "1h30"])
 def test_bad_duration_is_rejected(text: str) -> None:
     with pytest.raises(ValueError):
         schedule.parse_duration(text)

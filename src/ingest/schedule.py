@@ -49,8 +49,9 @@ def parse_duration(text: str) -> int:
     """Seconds in `90s`, `15m`, `2h`, `1d`, `1w`, `1h30m` or plain seconds; ValueError if not."""
     compact = text.strip().lower()
     parts = _DURATION.findall(compact)
-    if not compact or "".join(n + u for n, u in parts) != compact.replace(" ", ""):
-        raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 15m, 2h, 1d)")
+    unitless = len(parts) > 1 and any(not u for _, u in parts)  # "1h30": 30 what?
+    if not compact or unitless or "".join(n + u for n, u in parts) != compact.replace(" ", ""):
+        raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 15m, 2h, 1h30m, 1d)")
     seconds = sum(int(n) * UNITS[u or "s"] for n, u in parts)
     if seconds <= 0:
         raise ValueError(f"not a positive duration: {text!r}")
