@@ -15,7 +15,9 @@ from pytest_httpserver import HTTPServer
 
 from tests.fixturefiles import load_fixture
 
-pytest_plugins = ["tests.postgres"]  # pg_server, pg_url: a real PostgreSQL
+# fixtures of their own modules: pg_server/pg_url (a real PostgreSQL), web (a raw loopback
+# server for HTTP faults), daemons (`ingest run` processes, killed at the end)
+pytest_plugins = ["tests.postgres", "tests.faultsite", "tests.daemons"]
 
 RSS = "application/rss+xml; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"

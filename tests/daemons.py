@@ -7,7 +7,9 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+import pytest
 
 # Fast clock for tests: ticks every 0.2 s; the grace period is short so SIGTERM exits promptly.
 FAST = {"INGEST_TICK_INTERVAL": "0.2", "INGEST_SHUTDOWN_GRACE": "2"}
@@ -64,3 +66,12 @@ class Running:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[Running]]:
+    """`ingest run` processes a test started; killed at the end if still alive."""
+    started: list[Running] = []
+    yield started
+    for daemon in started:
+        daemon.kill()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 
 from ingest.batch import BatchResult, fetch_once
@@ -182,3 +183,9 @@ def open_test_archive(db_url: str, **overrides: Any) -> Archive:
     """Test settings: no politeness delay (tests that need it set it), one worker process."""
     settings = Settings(**({"db_url": db_url, "host_delay": 0, "workers": 1} | overrides))
     return Archive(open_archive(db_url), settings)
+
+
+@pytest.fixture
+def web() -> Iterator[RawSite]:
+    """A raw loopback server for the faults pytest-httpserver cannot serve."""
+    yield from raw_site()

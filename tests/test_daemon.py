@@ -6,7 +6,6 @@ import json
 import sqlite3
 import threading
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,14 +34,6 @@ def scalar(db: Path, sql: str) -> object:
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "archive" / "ingest.db"
-
-
-@pytest.fixture
-def daemons() -> Iterator[list[Running]]:
-    started: list[Running] = []
-    yield started
-    for daemon in started:
-        daemon.kill()
 
 
 def start(cli: Cli, daemons: list[Running], *args: str, **env: str) -> Running:

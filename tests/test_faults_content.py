@@ -5,7 +5,6 @@ real archive and checks what was archived and what was recorded on the feed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +17,12 @@ from tests.faultsite import (
     Archive,
     RawSite,
     open_test_archive,
-    raw_site,
     response,
     rss,
 )
 from tests.fixturefiles import load_fixture
 
 pytestmark = pytest.mark.timeout(120)  # safety net only
-
-
-@pytest.fixture
-def web() -> Iterator[RawSite]:
-    yield from raw_site()
 
 
 @pytest.fixture

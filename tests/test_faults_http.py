@@ -17,15 +17,10 @@ import pytest
 from ingest.store import feeds
 from ingest.store.models import utcnow
 from tests.conftest import Cli
-from tests.faultsite import RSS, Archive, RawSite, Request, open_test_archive, raw_site, response
+from tests.faultsite import RSS, Archive, RawSite, Request, open_test_archive, response
 from tests.fixturefiles import load_fixture
 
 pytestmark = pytest.mark.timeout(120)  # safety net only
-
-
-@pytest.fixture
-def web() -> Iterator[RawSite]:
-    yield from raw_site()
 
 
 @pytest.fixture

@@ -19,11 +19,6 @@ pytestmark = pytest.mark.timeout(120)  # safety net only
 SENSETIME = "/2018/07/sensetime-singapore/"
 
 
-@pytest.fixture
-def web() -> Iterator[RawSite]:
-    yield from raw_site()
-
-
 def test_log_lists_every_attempt_and_filters_failures(web: RawSite, cli: Cli, db_url: str) -> None:
     web.serve(SENSETIME, 500, b"oops")
     web.serve_site()

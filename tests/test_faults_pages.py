@@ -31,11 +31,6 @@ CAP = 64 * 1024  # max_feed_bytes / max_page_bytes in these tests
 
 
 @pytest.fixture
-def web() -> Iterator[RawSite]:
-    yield from raw_site()
-
-
-@pytest.fixture
 def other() -> Iterator[RawSite]:
     """Server B: an internal service a hostile feed would like us to reach."""
     yield from raw_site()

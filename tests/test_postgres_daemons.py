@@ -40,14 +40,6 @@ def engine(pg_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def daemons() -> Iterator[list[Running]]:
-    started: list[Running] = []
-    yield started
-    for daemon in started:
-        daemon.kill()
-
-
 def start(cli: Cli, daemons: list[Running], **env: str) -> Running:
     daemon = Running(cli.popen("run", **(DAEMON_ENV | env)))
     daemons.append(daemon)
