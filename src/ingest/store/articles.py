@@ -24,6 +24,7 @@ from ingest.parse.sanitize import html_to_text
 from ingest.records import Extracted, FetchResult, ParsedEntry, Validators
 from ingest.store.blobs import get_blob, put_blob
 from ingest.store.engine import reading
+from ingest.store.leases import take_leases
 from ingest.store.models import Article, Entry, Feed, utcnow
 from ingest.store.revisions import add_revision
 from ingest.store.similar import find_near_duplicate, fingerprint_columns
@@ -531,14 +532,8 @@ def claim_due_articles(
         )
     due = due.order_by(Article.next_check_at, Article.id).limit(limit)
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        rows = conn.execute(
-            sa.update(Article)
-            .where(Article.id.in_(due.scalar_subquery()))
-            .values(lease_owner=owner, lease_until=now + lease)
-            .returning(Article.id, Article.extraction)
-        ).all()
+        returning = [Article.id, Article.extraction]
+        rows = take_leases(conn, Article, due, owner, now + lease, returning)
         origins = dict(
             conn.execute(
                 sa.select(Entry.article_id, sa.func.min(Feed.url))

@@ -19,7 +19,8 @@ from ingest.errors import UsageError
 from ingest.owner import is_dead_local
 from ingest.records import FeedState
 from ingest.store.engine import reading
-from ingest.store.models import Article, Feed, FeedAlias, utcnow, valid_id
+from ingest.store.leases import take_leases
+from ingest.store.models import Article, Entry, Feed, FeedAlias, utcnow, valid_id
 from ingest.store.upsert import insert_ignore
 
 ID_CHUNK = 5000  # ids per statement when claiming a list of feeds
@@ -72,8 +73,6 @@ def list_feeds(engine: Engine) -> list[Feed]:
 
 def remove_feed(engine: Engine, feed_id: int) -> None:
     """Unsubscribe. Its entries go; the articles they pointed to stay in the archive."""
-    from ingest.store.models import Entry
-
     with engine.begin() as conn:
         conn.execute(sa.delete(FeedAlias).where(FeedAlias.feed_id == feed_id))
         conn.execute(sa.delete(Entry).where(Entry.feed_id == feed_id))
@@ -150,14 +149,7 @@ def claim_feeds(
         query = query.where(Feed.id.in_(list(feed_ids)))
     query = query.order_by(Feed.next_fetch_at.asc().nulls_first(), Feed.id).limit(limit)
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = conn.execute(
-            sa.update(Feed)
-            .where(Feed.id.in_(query.scalar_subquery()))
-            .values(lease_owner=owner, lease_until=now + lease)
-            .returning(*_STATE_COLUMNS)
-        ).all()
+        rows = take_leases(conn, Feed, query, owner, now + lease, _STATE_COLUMNS)
     return sorted((FeedState(*row) for row in rows), key=lambda s: s.id)
 
 
