@@ -19,12 +19,11 @@ from sqlalchemy.engine import Engine
 from ingest import schedule
 from ingest.dedupe import TextPrint, Thresholds, near_duplicate, text_print
 from ingest.identity import canonical_url, content_hash, entry_fingerprint, entry_key, word_count
-from ingest.owner import is_dead_local
 from ingest.parse.sanitize import html_to_text
 from ingest.records import Extracted, FetchResult, ParsedEntry, Validators
 from ingest.store.blobs import get_blob, put_blob
 from ingest.store.engine import reading
-from ingest.store.leases import take_leases
+from ingest.store.leases import dead_holders, take_leases
 from ingest.store.models import Article, Entry, Feed, utcnow
 from ingest.store.revisions import add_revision
 from ingest.store.similar import find_near_duplicate, fingerprint_columns
@@ -561,12 +560,7 @@ def lease_articles(
     if not ids:
         return []
     with engine.begin() as conn:
-        held = conn.execute(
-            sa.select(Article.lease_owner)
-            .where(Article.id.in_(list(ids)), Article.lease_until >= now)
-            .distinct()
-        ).scalars()
-        dead = [other for other in held if other and is_dead_local(other)]
+        dead = dead_holders(conn, Article, now, Article.id.in_(list(ids)))
         free = sa.or_(
             Article.lease_until.is_(None),
             Article.lease_until < now,

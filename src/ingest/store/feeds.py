@@ -16,10 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.errors import UsageError
-from ingest.owner import is_dead_local
 from ingest.records import FeedState
 from ingest.store.engine import reading
-from ingest.store.leases import take_leases
+from ingest.store.leases import dead_holders, take_leases
 from ingest.store.models import Article, Entry, Feed, FeedAlias, utcnow, valid_id
 from ingest.store.upsert import insert_ignore
 
@@ -156,10 +155,7 @@ def claim_feeds(
 def release_dead_leases(engine: Engine, now: datetime) -> int:
     """Free the live leases held by processes of this host that died (see ingest.owner)."""
     with reading(engine) as conn:
-        owners = conn.execute(
-            sa.select(Feed.lease_owner).where(Feed.lease_until >= now).distinct()
-        ).scalars()
-        dead = [owner for owner in owners if owner and is_dead_local(owner)]
+        dead = dead_holders(conn, Feed, now)
     return sum(release_leases(engine, owner) for owner in dead)
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ingest.owner import is_dead_local
+
 
 def take_leases(
     conn: sa.Connection,
@@ -32,3 +34,12 @@ def take_leases(
             .returning(*returning)
         ).all()
     )
+
+
+def dead_holders(conn: sa.Connection, model: Any, now: datetime, *where: Any) -> list[str]:
+    """Owners of live leases on `model` rows (those matching `where`) that were processes of
+    this host and died: their leases need not wait for expiry (see ingest.owner)."""
+    holders = conn.execute(
+        sa.select(model.lease_owner).where(model.lease_until >= now, *where).distinct()
+    ).scalars()
+    return [holder for holder in holders if holder and is_dead_local(holder)]
