@@ -50,6 +50,9 @@ def test_fetch_archives_full_text_without_boilerplate(cli: Cli, site: Site) -> N
     assert article["canonical_url"] == site.url("/2018/07/sensetime-singapore/")
     assert article["word_count"] > 250
     assert article["duplicate_of"] is None
+    assert article["image"] == site.url("/wp-content/uploads/2018/07/sensetime-singapore.jpg")
+    drones = by_title(records, "Meituan Tests Drone Deliveries for Food Orders in Beijing Suburbs")
+    assert drones["sources"][0]["enclosures"] == [site.url("/media/meituan-drone.mp4")]
     assert len(article["content_hash"]) == 64
     [source] = article["sources"]
     assert source["feed_url"] == site.url("/feed.rss")

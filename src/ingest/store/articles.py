@@ -222,6 +222,7 @@ def _entry_fields(entry: ParsedEntry) -> dict[str, object]:
         "summary": entry.summary,
         "content": entry.content,
         "categories": list(entry.categories),
+        "enclosures": list(entry.enclosures),
         "published": entry.published,
         "updated": entry.updated,
     }

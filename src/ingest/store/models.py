@@ -151,6 +151,7 @@ class Entry(SQLModel, table=True):
     summary: str | None = None
     content: str | None = None
     categories: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    enclosures: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # podcast audio, media
     published: datetime | None = _ts()
     updated: datetime | None = _ts()
     content_hash: str | None = None  # of title+summary+content: a change is a revision
@@ -190,8 +191,6 @@ class Host(SQLModel, table=True):
     host: str = Field(primary_key=True)  # hostname:port
     next_request_at: datetime | None = _ts()
     blocked_until: datetime | None = _ts()  # Retry-After
-    robots_txt: str | None = None
-    robots_fetched_at: datetime | None = _ts()
 
 
 class FetchLog(SQLModel, table=True):

@@ -34,6 +34,7 @@ def article_record(article: sa.RowMapping, sources: Sequence[dict[str, Any]]) ->
         "language": article["language"],
         "sitename": article["sitename"],
         "description": article["description"],
+        "image": article["image"],
         "text": article["text"],
         "word_count": article["word_count"],
         "content_hash": article["content_hash"],
@@ -58,13 +59,14 @@ def _sources(conn: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[
             Entry.published,
             Entry.removed_at,
             Entry.history,
+            Entry.enclosures,
         )
         .join(Feed, Feed.id == Entry.feed_id)
         .where(Entry.article_id.in_(list(article_ids)))
         .order_by(Entry.id)
     )
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for article_id, feed_url, guid, title, link, published, removed_at, history in rows:
+    for article_id, feed_url, guid, title, link, published, removed_at, history, media in rows:
         found[article_id].append(
             {
                 "feed_url": feed_url,
@@ -73,6 +75,7 @@ def _sources(conn: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[
                 "link": link,
                 "published": _iso(published),
                 "removed_at": _iso(removed_at),
+                "enclosures": media or [],
                 # what the feed said before it edited this item (title, when it changed)
                 "earlier_titles": [
                     {"title": v["title"], "replaced_at": v["replaced_at"]} for v in history or []
