@@ -21,45 +21,24 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.farm import Farm  # noqa: E402
-from tests.postgres import pg_server  # noqa: E402
+from tests.postgres import create_database, running_server  # noqa: E402
 
 from ingest.store import feeds  # noqa: E402
 from ingest.store.engine import open_archive  # noqa: E402
 from ingest.store.models import Article  # noqa: E402
 
 
-@contextmanager
-def postgres() -> Iterator[str]:
-    server = pg_server.__wrapped__()  # type: ignore[attr-defined]  # the fixture's generator
-    try:
-        yield next(server)
-    finally:
-        server.close()
-
-
-def fresh_database(base: str) -> str:
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    plain = base.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(f"{plain}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{base}/{name}"
-
-
 def run_nodes(base: str, nodes: int, feeds_n: int, items: int, page_delay: float) -> dict[str, Any]:
-    url = fresh_database(base)
+    url = create_database(base, prefix="bench")
     engine = open_archive(url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("INGEST_")} | {
         "INGEST_DB_URL": url,
@@ -130,7 +109,7 @@ def main() -> None:
     parser.add_argument("--save", type=Path)
     parser.add_argument("--compare", type=Path)
     args = parser.parse_args()
-    with postgres() as base:
+    with running_server() as base:
         runs = [run_nodes(base, n, args.feeds, args.items, args.page_delay) for n in (1, 2)]
     result = {
         "farm": {"feeds": args.feeds, "items": args.items, "page_delay": args.page_delay},

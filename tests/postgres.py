@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -33,20 +34,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
-    """The server's base URL: `postgresql+psycopg://postgres@127.0.0.1:PORT`."""
+class NoPostgres(Exception):
+    """The PostgreSQL server binaries are not installed here."""
+
+
+@contextmanager
+def running_server() -> Iterator[str]:
+    """A throwaway PostgreSQL server on loopback; yields its base URL
+    `postgresql+psycopg://postgres@127.0.0.1:PORT` (shared by the tests and the benchmarks)."""
     bin_dir = _bin_dir()
     if bin_dir is None:
-        message = "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin"
-        if os.environ.get("INGEST_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        raise NoPostgres("PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin")
     root = Path(tempfile.mkdtemp(prefix="ingest-pg-"))
     data, sockets = root / "data", root / "sockets"
     sockets.mkdir()
     as_owner: list[str] = []
-    if os.geteuid() == 0:
+    if os.geteuid() == 0:  # initdb refuses to run as root
         as_owner = ["runuser", "-u", "postgres", "--"]
         for path in (root, sockets):
             shutil.chown(path, "postgres", "postgres")
@@ -73,11 +76,28 @@ def pg_server() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def create_database(server: str, prefix: str = "test") -> str:
+    """A fresh, empty database on `server`; returns its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    plain = server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(f"{plain}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{server}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """The session's server: skipped without PostgreSQL, unless INGEST_REQUIRE_POSTGRES=1."""
+    try:
+        with running_server() as url:
+            yield url
+    except NoPostgres as exc:
+        if os.environ.get("INGEST_REQUIRE_POSTGRES") == "1":
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+
+
 @pytest.fixture
 def pg_url(pg_server: str) -> str:
     """A fresh, empty database on the session's server, for one test."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    plain = pg_server.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(f"{plain}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{pg_server}/{name}"
+    return create_database(pg_server)
