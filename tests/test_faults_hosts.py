@@ -12,6 +12,7 @@ import pytest
 from ingest.store.engine import open_archive
 from ingest.store.hosts import DbHostGate, blocked_hosts, reserve_slot
 from ingest.store.models import utcnow
+from tests.test_fetch_hosts import peak_concurrency
 
 pytestmark = pytest.mark.timeout(60)  # safety net only
 
@@ -62,20 +63,5 @@ def test_reserved_slots_are_exactly_delay_apart_across_engines(db_url: str) -> N
 
 
 def test_concurrency_stays_in_process_and_slots_are_given_back(db_url: str) -> None:
-    async def main() -> int:
-        gate = DbHostGate(open_archive(db_url), concurrency=2, delay=0)
-        active = peak = 0
-
-        async def one() -> None:
-            nonlocal active, peak
-            assert await gate.acquire("h.example:80") is None
-            active += 1
-            peak = max(peak, active)
-            await asyncio.sleep(0.02)
-            active -= 1
-            await gate.release("h.example:80")
-
-        await asyncio.gather(*(one() for _ in range(6)))
-        return peak
-
-    assert asyncio.run(main()) == 2
+    gate = DbHostGate(open_archive(db_url), concurrency=2, delay=0)
+    assert peak_concurrency(gate, "h.example:80") == 2

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from yarl import URL
 
-from ingest.fetch.hosts import HostGate, host_key, retry_after
+from ingest.fetch.hosts import HostGate, HostGateProtocol, host_key, retry_after
 
 pytestmark = pytest.mark.timeout(30)  # safety net only
 
@@ -68,24 +68,29 @@ def test_blocked_host_refuses_at_once_and_others_pass() -> None:
     assert other is None
 
 
-def test_concurrency_per_host_is_bounded() -> None:
+def peak_concurrency(gate: HostGateProtocol, host: str, requests: int = 6) -> int:
+    """How many of `requests` concurrent requests to `host` the gate let run at once."""
+
     async def main() -> int:
-        gate = HostGate(concurrency=2, delay=0)
         active = peak = 0
 
         async def one() -> None:
             nonlocal active, peak
-            assert await gate.acquire("h:80") is None
+            assert await gate.acquire(host) is None
             active += 1
             peak = max(peak, active)
             await asyncio.sleep(0.02)
             active -= 1
-            await gate.release("h:80")
+            await gate.release(host)
 
-        await asyncio.gather(*(one() for _ in range(6)))
+        await asyncio.gather(*(one() for _ in range(requests)))
         return peak
 
-    assert asyncio.run(main()) == 2
+    return asyncio.run(main())
+
+
+def test_concurrency_per_host_is_bounded() -> None:
+    assert peak_concurrency(HostGate(concurrency=2, delay=0), "h:80") == 2
 
 
 def test_starts_are_spaced_by_delay() -> None:
