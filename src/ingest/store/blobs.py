@@ -12,8 +12,14 @@ from ingest.store.upsert import insert_ignore
 
 
 def put_blob(conn: sa.Connection, data: bytes) -> str:
-    """Store `data` unless already there; returns its sha256, the key other rows point to."""
+    """Store `data` unless already there; returns its sha256, the key other rows point to.
+
+    A page is kept twice over (its fetch-log row, then its article) and an unchanged feed on
+    every poll without validators: a primary-key lookup spares compressing it again.
+    """
     digest = sha256(data)
+    if conn.execute(sa.select(Blob.hash).where(Blob.hash == digest)).first() is not None:
+        return digest
     conn.execute(
         insert_ignore(conn, Blob, ["hash"]).values(
             hash=digest, size=len(data), data=zlib.compress(data, 6), created_at=utcnow()
