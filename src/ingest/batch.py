@@ -94,7 +94,7 @@ async def fetch_once(
     claimed = {s.id for s in states}
     busy = [
         f.url
-        for f in feeds.list_feeds(engine)
+        for f in known
         if f.id not in claimed
         and _active(f)
         and f.id not in waiting
