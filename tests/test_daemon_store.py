@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.records import FetchResult
-from ingest.store import articles, feeds, fetchlog, nodes
+from ingest.store import articles, feeds, fetchlog, nodes, queue
 from ingest.store.engine import open_archive
 from ingest.store.maintenance import MAINTENANCE_LOCK, run_maintenance
 from ingest.store.models import Article, Feed, FetchLog, utcnow
@@ -56,8 +56,8 @@ def test_renew_extends_the_owners_article_leases_too(engine: Engine) -> None:
             ).inserted_primary_key[0]
             for u in ("a", "b")
         )
-    assert articles.lease_articles(engine, "me", [mine], lease=LEASE) == [mine]
-    assert articles.lease_articles(engine, "other", [theirs], lease=LEASE) == [theirs]
+    assert queue.lease_articles(engine, "me", [mine], lease=LEASE) == [mine]
+    assert queue.lease_articles(engine, "other", [theirs], lease=LEASE) == [theirs]
     assert feeds.renew_leases(engine, "me", utcnow() + timedelta(hours=5)) == 1
     with engine.connect() as conn:
         until = dict(conn.execute(sa.select(Article.id, Article.lease_until)).all())
@@ -75,14 +75,14 @@ def _pending_article(engine: Engine, url: str) -> int:
 
 def test_article_leases_are_exclusive_and_expire_into_the_queue(engine: Engine) -> None:
     ids = [_pending_article(engine, f"http://127.0.0.1:1/p{i}") for i in range(3)]
-    assert articles.lease_articles(engine, "me", ids[:2], lease=LEASE) == ids[:2]
-    assert articles.lease_articles(engine, "other", ids, lease=LEASE) == ids[2:]
+    assert queue.lease_articles(engine, "me", ids[:2], lease=LEASE) == ids[:2]
+    assert queue.lease_articles(engine, "other", ids, lease=LEASE) == ids[2:]
     # nothing due while leased; a lease that ran out hands the page to the retry queue
-    assert articles.claim_due_articles(engine, "third", lease=LEASE, limit=10) == []
+    assert queue.claim_due_articles(engine, "third", lease=LEASE, limit=10) == []
     later = utcnow() + LEASE + timedelta(seconds=1)
-    due = articles.claim_due_articles(engine, "third", lease=LEASE, limit=10, now=later)
+    due = queue.claim_due_articles(engine, "third", lease=LEASE, limit=10, now=later)
     assert [a.id for a in due] == ids
-    assert articles.release_articles(engine, "third") == 3
+    assert queue.release_articles(engine, "third") == 3
 
 
 def test_overview_counts_due_leased_failing_gone(engine: Engine) -> None:
@@ -149,7 +149,7 @@ def test_a_page_result_is_dropped_when_its_lease_was_taken_over(engine: Engine) 
         article = conn.execute(
             sa.insert(Article).values(url="u", canonical_url="u", text="", extraction="pending")
         ).inserted_primary_key[0]
-    assert articles.lease_articles(engine, "new", [article], lease=LEASE) == [article]
+    assert queue.lease_articles(engine, "new", [article], lease=LEASE) == [article]
     page = FetchResult("u", "u", 200, {"content-type": "text/html"}, b"<html></html>")
     late = Extracted(text="stale text from the stalled worker")
     articles.save_page(engine, article, page, late, None, owner="stalled")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ingest.store import articles
+from ingest.store import entries
 from tests.conftest import Cli
 from tests.faultsite import (
     RSS,
@@ -184,14 +184,14 @@ def test_an_internal_error_in_one_feed_is_recorded_and_the_others_go_on(
     web.serve_fixture("/partner.rss", "partner.rss", RSS)
     bad = archive.add(web.url("/feed.rss"))
     good = archive.add(web.url("/partner.rss"))
-    record_entries = articles.record_entries
+    record_entries = entries.record_entries
 
     def buggy(engine: Any, feed_id: int, *args: Any, **kwargs: Any) -> Any:
         if feed_id == bad:
             raise KeyError("a bug in the write path")
         return record_entries(engine, feed_id, *args, **kwargs)
 
-    monkeypatch.setattr(articles, "record_entries", buggy)
+    monkeypatch.setattr(entries, "record_entries", buggy)
     reports = {r.feed_id: r for r in archive.fetch().reports}
     assert reports[bad].status == "failed" and reports[good].status == "ok"
     record = archive.feed(bad)

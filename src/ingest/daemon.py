@@ -30,7 +30,7 @@ from ingest.metrics import Metrics, serve
 from ingest.owner import make_owner
 from ingest.pipeline import Pipeline
 from ingest.records import FeedState
-from ingest.store import articles, feeds, nodes
+from ingest.store import feeds, nodes, queue
 from ingest.store.maintenance import run_maintenance
 from ingest.store.models import utcnow
 
@@ -95,7 +95,7 @@ class Daemon:
             if runner is not None:
                 await runner.cleanup()
             released = feeds.release_leases(self.engine, self.owner)
-            articles.release_articles(self.engine, self.owner)
+            queue.release_articles(self.engine, self.owner)
             nodes.unregister(self.engine, self.owner)
             log.info("daemon stopped; %d feed leases released", released)
 
@@ -149,7 +149,7 @@ class Daemon:
                 self._spawn(self._feeds, self._update(state))
         if self.settings.fulltext and room > len(self._pages):
             due = await db(
-                articles.claim_due_articles,
+                queue.claim_due_articles,
                 engine,
                 self.owner,
                 lease=self.lease,
@@ -175,7 +175,7 @@ class Daemon:
         if self.metrics is not None:
             self.metrics.feed_done(report)
 
-    async def _revisit(self, article: articles.DueArticle) -> None:
+    async def _revisit(self, article: queue.DueArticle) -> None:
         """A due article page again (full-text retry or re-check); the lease goes back after."""
         try:
             outcome = await self.pipeline.revisit(article)
@@ -183,7 +183,7 @@ class Daemon:
             if self.metrics is not None:
                 self.metrics.revisit_done(outcome)
         finally:
-            await self.pipeline.db(articles.release_articles, self.engine, self.owner, [article.id])
+            await self.pipeline.db(queue.release_articles, self.engine, self.owner, [article.id])
 
     async def sync_files(self) -> None:
         added, disabled = await self.pipeline.db(sync_feeds_files, self.engine, self.settings)

@@ -30,7 +30,7 @@ from ingest.fetch.hosts import retry_after
 from ingest.parse import NotAFeedError, parse_feed
 from ingest.parse.problems import feed_problems
 from ingest.records import Extracted, FeedState, FetchResult, ParsedFeed
-from ingest.store import articles, feeds, fetchlog
+from ingest.store import articles, entries, feeds, fetchlog, queue
 from ingest.store.hosts import DbHostGate
 from ingest.store.models import utcnow
 
@@ -159,7 +159,7 @@ class Pipeline:
         if parsed.problem:
             report.notes.append(parsed.problem)
         outcome = await self.db(
-            articles.record_entries,
+            entries.record_entries,
             self.engine,
             state.id,
             parsed.entries,
@@ -182,13 +182,13 @@ class Pipeline:
         if not self.settings.fulltext:
             return report
         if pending is None:
-            pending = await self.db(articles.pending_articles, self.engine, state.id)
+            pending = await self.db(entries.pending_articles, self.engine, state.id)
         lease = timedelta(seconds=self.settings.lease_seconds)
-        mine = await self.db(articles.lease_articles, self.engine, self.owner, pending, lease=lease)
+        mine = await self.db(queue.lease_articles, self.engine, self.owner, pending, lease=lease)
         try:
             results = await asyncio.gather(*(self.fetch_article(a, state.url) for a in mine))
         finally:
-            await self.db(articles.release_articles, self.engine, self.owner, mine)
+            await self.db(queue.release_articles, self.engine, self.owner, mine)
         report.full += sum(results)
         report.fallback += len(results) - sum(results)
         return report
@@ -254,7 +254,7 @@ class Pipeline:
             self.settings.near_duplicate_distance, self.settings.near_duplicate_min_words
         )
 
-    async def revisit(self, article: articles.DueArticle) -> str:
+    async def revisit(self, article: queue.DueArticle) -> str:
         """Look at a due article page again: a re-check for edits when it has full text, else a
         full-text retry. Returns the re-check outcome, or `full`/`failed` for a retry."""
         if article.extraction == "full":
@@ -313,7 +313,7 @@ class Pipeline:
             }
         cap = self.settings.max_cache_age
         cache_until = schedule.cache_lifetime(result.headers, now, cap)
-        published = await self.db(articles.recent_publication_times, self.engine, state.id)
+        published = await self.db(entries.recent_publication_times, self.engine, state.id)
         interval = schedule.success_interval(published, now, self.settings, state.interval_override)
         ttl = parsed.ttl_seconds if parsed else state.ttl_seconds
         values["cache_until"] = cache_until

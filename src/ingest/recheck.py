@@ -17,7 +17,7 @@ from ingest.batch import ALL
 from ingest.config import Settings
 from ingest.owner import make_owner
 from ingest.pipeline import Pipeline
-from ingest.store import articles
+from ingest.store import queue
 
 
 async def recheck_now(
@@ -25,7 +25,7 @@ async def recheck_now(
 ) -> Counter[str]:
     """Re-check every full-text article (of `feed_ids`, or all); counts per outcome."""
     owner = make_owner("recheck")
-    due = articles.claim_due_articles(
+    due = queue.claim_due_articles(
         engine,
         owner,
         lease=timedelta(seconds=settings.lease_seconds),
@@ -37,5 +37,5 @@ async def recheck_now(
         async with Pipeline(engine, settings, owner) as pipeline:
             outcomes = await asyncio.gather(*(pipeline.revisit(article) for article in due))
     finally:
-        articles.release_articles(engine, owner)
+        queue.release_articles(engine, owner)
     return Counter(outcomes)

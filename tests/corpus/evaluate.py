@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from ingest.dedupe import Thresholds
 from ingest.records import Extracted, FetchResult, ParsedEntry
-from ingest.store import articles, feeds
+from ingest.store import articles, entries, feeds
 from ingest.store.engine import open_archive
 from ingest.store.models import Article, Entry
 from tests.corpus.generate import Document, load
@@ -42,7 +42,7 @@ def predict(documents: list[Document], thresholds: Thresholds, db: Path) -> dict
             host = urlsplit(doc.url).netloc
             feed_id, _ = feeds.add_feed(engine, f"https://{host}/{doc.kind}.xml")
             entry = ParsedEntry(guid=doc.id, link=doc.url, title=doc.title, summary=doc.title)
-            outcome = articles.record_entries(
+            outcome = entries.record_entries(
                 engine, feed_id, [entry], fulltext=True, thresholds=thresholds
             )
             if doc.via != "page":

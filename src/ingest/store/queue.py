@@ -1,0 +1,113 @@
+"""The article queue: pages due for a retry or a re-check, leased so that no two workers
+(processes or nodes) fetch one page at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ingest.store.leases import dead_holders, take_leases
+from ingest.store.models import Article, Entry, Feed, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class DueArticle:
+    """An article page due again: a full-text retry (extraction not `full`) or a re-check."""
+
+    id: int
+    extraction: str
+    origin: str | None  # the URL of a feed that links to it (its pages' allowed origin)
+
+
+def claim_due_articles(
+    engine: Engine,
+    owner: str,
+    *,
+    lease: timedelta,
+    limit: int,
+    now: datetime | None = None,
+    feed_ids: Sequence[int] | None = None,
+    due_only: bool = True,
+) -> list[DueArticle]:
+    """Lease up to `limit` articles whose `next_check_at` is due and that nobody else holds.
+
+    The one queue for every later visit of an article page (full-text retries and re-checks for
+    edits), leased like feeds so two workers never fetch one page at the same time. With
+    `due_only=False` (`ingest fetch --recheck`): every full-text article, of `feed_ids` if given.
+    """
+    now = now or utcnow()
+    due = sa.select(Article.id).where(
+        sa.or_(Article.lease_until.is_(None), Article.lease_until < now)
+    )
+    if due_only:
+        due = due.where(Article.next_check_at <= now)
+    else:
+        due = due.where(Article.extraction == "full")
+    if feed_ids is not None:
+        due = due.where(
+            Article.id.in_(sa.select(Entry.article_id).where(Entry.feed_id.in_(list(feed_ids))))
+        )
+    due = due.order_by(Article.next_check_at, Article.id).limit(limit)
+    with engine.begin() as conn:
+        returning = [Article.id, Article.extraction]
+        rows = take_leases(conn, Article, due, owner, now + lease, returning)
+        origins = dict(
+            conn.execute(
+                sa.select(Entry.article_id, sa.func.min(Feed.url))
+                .join(Feed, Feed.id == Entry.feed_id)
+                .where(Entry.article_id.in_([row.id for row in rows]))
+                .group_by(Entry.article_id)
+            ).all()
+        )
+    return sorted(
+        (DueArticle(row.id, row.extraction, origins.get(row.id)) for row in rows),
+        key=lambda a: a.id,
+    )
+
+
+def lease_articles(
+    engine: Engine, owner: str, ids: Sequence[int], *, lease: timedelta, now: datetime | None = None
+) -> list[int]:
+    """Take the leases of `ids` before fetching their pages; those another live worker holds are
+    left out (returned: the ids now ours), so two workers never fetch one page at once.
+
+    Each leased article is made due (`next_check_at`) if it was not scheduled: should this worker
+    die mid-fetch, `claim_due_articles` hands the page to another one once the lease expires.
+    """
+    now = now or utcnow()
+    if not ids:
+        return []
+    with engine.begin() as conn:
+        dead = dead_holders(conn, Article, now, Article.id.in_(list(ids)))
+        free = sa.or_(
+            Article.lease_until.is_(None),
+            Article.lease_until < now,
+            Article.lease_owner == owner,
+            Article.lease_owner.in_(dead),
+        )
+        rows = conn.execute(
+            sa.update(Article)
+            # still pending: another feed's (or node's) worker may have finished it meanwhile
+            .where(Article.id.in_(list(ids)), Article.extraction == "pending", free)
+            .values(
+                lease_owner=owner,
+                lease_until=now + lease,
+                next_check_at=sa.func.coalesce(Article.next_check_at, now),
+            )
+            .returning(Article.id)
+        ).scalars()
+        return sorted(rows)
+
+
+def release_articles(engine: Engine, owner: str, ids: Sequence[int] | None = None) -> int:
+    """Give back `owner`'s article leases (the named ones, or all of them on shutdown)."""
+    query = sa.update(Article).where(Article.lease_owner == owner)
+    if ids is not None:
+        query = query.where(Article.id.in_(list(ids)))
+    with engine.begin() as conn:
+        result = conn.execute(query.values(lease_owner=None, lease_until=None))
+    return result.rowcount or 0
