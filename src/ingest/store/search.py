@@ -3,7 +3,8 @@
 The index is kept in sync by the database itself (FTS5 triggers; a generated tsvector column),
 created by migration 0002, so no code path can forget to update it. User input is never
 passed raw to the query language: FTS5 gets each word quoted, PostgreSQL gets
-`websearch_to_tsquery`, which accepts any string.
+`websearch_to_tsquery`, which accepts any string. Which articles count (feeds, dates,
+language, site, duplicates) is an `ArticleFilter`, shared with listings and exports.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from sqlalchemy.engine import Engine
 
 from ingest.errors import UsageError
 from ingest.store.engine import reading
-from ingest.store.models import Article, Entry
+from ingest.store.filters import ArticleFilter, apply_filter
+from ingest.store.fts import fts5_query
+from ingest.store.models import Article
 
 SNIPPET_WORDS = 16
 
@@ -31,36 +34,16 @@ class Hit:
     rank: float
 
 
-def fts5_query(text: str) -> str:
-    """Words as quoted FTS5 strings (implicitly ANDed); a trailing * keeps prefix search."""
-    terms = []
-    for word in text.split():
-        prefix = word.endswith("*") and len(word) > 1
-        core = word.rstrip("*") if prefix else word
-        terms.append('"' + core.replace('"', '""') + '"' + ("*" if prefix else ""))
-    return " ".join(terms)
-
-
 def search(
-    engine: Engine,
-    text: str,
-    *,
-    limit: int = 20,
-    feed_id: int | None = None,
-    since: datetime | None = None,
+    engine: Engine, text: str, *, limit: int = 20, keep: ArticleFilter | None = None
 ) -> list[Hit]:
-    """Articles matching all words of `text`, best first."""
-    if not text.strip():
+    """Articles matching all words of `text` and kept by `keep`, best first."""
+    if not text.replace("\x00", " ").strip():
         raise UsageError("empty search query")
     url = sa.func.coalesce(Article.canonical_url, Article.url)
     query = _postgres(text) if engine.dialect.name == "postgresql" else _sqlite(text)
     query = query.add_columns(Article.id, Article.title, Article.published, url.label("url"))
-    if feed_id is not None:
-        query = query.where(
-            Article.id.in_(sa.select(Entry.article_id).where(Entry.feed_id == feed_id))
-        )
-    if since is not None:
-        query = query.where(Article.published >= since)
+    query = apply_filter(query, keep or ArticleFilter())
     with reading(engine) as conn:
         rows = conn.execute(query.limit(limit)).all()
     return [Hit(r.id, r.title, r.published, r.url, r.snippet, float(r.rank)) for r in rows]
@@ -82,7 +65,7 @@ def _postgres(text: str) -> sa.Select[tuple[str, float]]:
     config = sa.literal_column(
         "'simple'::regconfig"
     )  # language-neutral: the archive is multilingual
-    query = sa.func.websearch_to_tsquery(config, text)
+    query = sa.func.websearch_to_tsquery(config, text.replace("\x00", " "))
     vector = sa.literal_column("article.search")
     options = f"StartSel=[, StopSel=], MaxWords={SNIPPET_WORDS}, MinWords=8"
     rank = sa.func.ts_rank(vector, query).label("rank")
