@@ -58,7 +58,7 @@ def test_invalid_environment_setting(cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["show", "abc"], "Invalid value for 'article_id'"),
+        (["show", "abc"], "Invalid value for 'ARTICLE_ID'"),
         (["nosuch"], "No such command 'nosuch'"),
         (["fetch", "--bogus"], "No such option: --bogus"),
         (["feeds", "list", "--format", "xml"], "'xml' is not one of"),

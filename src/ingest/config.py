@@ -6,25 +6,40 @@ documented with its default in `config/ingest.toml`; unknown keys are errors, so
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from ingest import __version__
 from ingest.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_PATH = Path("config/ingest.toml")
 DEFAULT_DB_URL = "sqlite:///archive/ingest.db"
 ENV_PREFIX = "INGEST_"
+# INGEST_* variables that are not settings: the config file's path, tracebacks on errors
+ENV_NOT_SETTINGS = frozenset({"INGEST_CONFIG", "INGEST_DEBUG"})
 
 
 class Settings(BaseModel):
     """Every tunable of `ingest`; see config/ingest.toml for what each one means."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf/nan are refused: `host_delay = 1e309` would be an endless wait, not a setting
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     db_url: str = DEFAULT_DB_URL
     feeds_files: list[str] = Field(
@@ -32,7 +47,10 @@ class Settings(BaseModel):
     )
 
     # HTTP client
-    user_agent: str = "ingest/0.1 (+https://github.com/ingest-archiver/ingest; feed archiver)"
+    # Who runs this archive (an e-mail address or a URL a site owner can reach), sent in the
+    # User-Agent; empty by default because only the operator knows a real one.
+    contact: str = ""
+    user_agent: str = ""  # empty: "ingest/VERSION (feed archiver[; CONTACT])"
     concurrency: int = Field(32, ge=1, le=1000)
     per_host_concurrency: int = Field(2, ge=1, le=100)
     host_delay: float = Field(1.0, ge=0)  # seconds between two requests to one host
@@ -71,6 +89,24 @@ class Settings(BaseModel):
     # Dedupe
     near_duplicate_distance: int = Field(6, ge=0, le=16)  # SimHash Hamming distance
     near_duplicate_min_words: int = Field(100, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_agent(cls, values: Any) -> Any:
+        if isinstance(values, dict) and not values.get("user_agent"):
+            contact = str(values.get("contact") or "").strip()
+            suffix = f"; {contact}" if contact else ""
+            values = {**values, "user_agent": f"ingest/{__version__} (feed archiver{suffix})"}
+        return values
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.min_interval > self.max_interval:
+            raise ValueError(
+                f"min_interval ({self.min_interval}) is longer than max_interval "
+                f"({self.max_interval})"
+            )
+        return self
 
     @field_validator("feeds_files", "allow_networks", mode="before")
     @classmethod
@@ -116,9 +152,13 @@ def load_settings(
     origin = {key: str(path) for key in values}  # where each value came from, for errors
     fields = Settings.model_fields
     for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in ENV_NOT_SETTINGS:
+            continue
         key = name[len(ENV_PREFIX) :].lower()
-        if name.startswith(ENV_PREFIX) and key in fields:
+        if key in fields:
             values[key], origin[key] = value, name
+        else:
+            _warn_unknown(name, key)
     for key, value in overrides.items():
         if value is not None:
             values[key], origin[key] = value, "the command line"
@@ -126,6 +166,16 @@ def load_settings(
         return Settings.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "config"
-        source = origin.get(str(first["loc"][0]) if first["loc"] else "", str(path))
-        raise ConfigError(f"invalid setting {where!r} in {source}: {first['msg']}") from None
+        where = ".".join(str(p) for p in first["loc"])
+        if not where:  # a rule between settings: name the first key its message names
+            where = next((k for k in fields if k in first["msg"]), "config")
+        source = origin.get(where.split(".")[0], str(path))
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"invalid setting {where!r} in {source}: {message}") from None
+
+
+def _warn_unknown(name: str, key: str) -> None:
+    """A misspelt variable would be silently ignored: say so, with the nearest real key."""
+    close = difflib.get_close_matches(key, Settings.model_fields, n=1)
+    hint = f" (did you mean {ENV_PREFIX}{close[0].upper()}?)" if close else ""
+    log.warning("unknown setting %s ignored%s", name, hint)

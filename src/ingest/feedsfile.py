@@ -9,7 +9,7 @@ from pathlib import Path
 import listparser
 
 from ingest.errors import ConfigError, UsageError
-from ingest.identity import check_url
+from ingest.identity import check_url, feed_url
 
 Declared = list[tuple[str, str | None]]  # (url, title)
 
@@ -45,3 +45,14 @@ def _checked(url: str, path: Path) -> str:
         return check_url(url)
     except UsageError as exc:
         raise ConfigError(f"invalid feeds file {path}: {exc}") from None
+
+
+def declared_feeds(files: list[str]) -> dict[str, str]:
+    """Every feed the existing feeds files declare: canonical URL → the file that declares it."""
+    found: dict[str, str] = {}
+    for name in files:
+        path = Path(name)
+        if path.exists():
+            for url, _title in read_feeds_file(path):
+                found.setdefault(feed_url(url), name)
+    return found

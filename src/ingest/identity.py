@@ -30,6 +30,12 @@ def check_url(url: str) -> str:
     return url.strip()
 
 
+def feed_url(url: str) -> str:
+    """The form a feed URL is stored in: canonical like an article's, so `…/rss.xml#top`,
+    `HTTP://Host/rss.xml` and `…/rss.xml?utm_source=x` are one subscription, not three."""
+    return canonical_url(check_url(url))
+
+
 def canonical_url(url: str) -> str:
     """The URL every copy of one page shares: no tracking parameters, fragment or default port."""
     url = url.strip()

@@ -210,6 +210,7 @@ class Pipeline:
         if url is None:
             return False
         page = await self.fetcher.fetch_page(url, origin=origin)
+        log.info("page of article %d fetched: %s %s", article_id, page.status or page.error, url)
         await self.db(
             fetchlog.log_fetch, self.engine, "page", page, article_id=article_id, owner=self.owner
         )

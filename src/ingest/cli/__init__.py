@@ -15,8 +15,10 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
+from ingest import __version__
 from ingest.cli import articles, feeds, fetch, log, reextract, run, search, serve
 from ingest.cli.context import AppContext
+from ingest.cli.help import plain_help
 from ingest.cli.output import fail
 from ingest.errors import IngestError
 
@@ -35,6 +37,12 @@ run.register(app)
 serve.register(app)
 search.register(app)
 reextract.register(app)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"ingest {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -58,11 +66,19 @@ def _global(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")
     ] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # -v is for the archive's progress; the schema check on every start is not news
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     ctx.obj = AppContext(db_url=db, config_path=config)
 
 
@@ -72,7 +88,10 @@ def main() -> None:
     try:
         # not standalone: Click's usage errors reach us (below) instead of printing a box;
         # a command's `typer.Exit(code)` comes back as the return value
-        sys.exit(app(standalone_mode=False) or 0)
+        sys.exit(
+            plain_help(typer.main.get_command(app)).main(prog_name="ingest", standalone_mode=False)
+            or 0
+        )
     except TyperException as exc:  # usage: unknown option, bad value, missing argument
         if message := exc.format_message():  # (none after the help a bare group prints)
             print(f"error: {message} (see --help)", file=sys.stderr)

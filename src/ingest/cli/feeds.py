@@ -12,14 +12,21 @@ from ingest import schedule
 from ingest.cli.context import AppContext
 from ingest.cli.output import Format, err, print_json, print_table
 from ingest.errors import UsageError
+from ingest.feedsfile import declared_feeds
 from ingest.fetch import Fetcher
 from ingest.health import feeds_with_health
-from ingest.identity import check_url
+from ingest.identity import check_url, feed_url
 from ingest.store import feeds as store
 from ingest.store.models import utcnow
 from ingest.subscribe import Subscription, subscribe
 
-app = typer.Typer(help="Add, list and remove feeds.", no_args_is_help=True)
+app = typer.Typer(help="Add, list, disable and remove feeds.", no_args_is_help=True)
+
+
+def _result(feed_id: int, message: str) -> None:
+    """The feed's id on stdout (for scripts: `id=$(ingest feeds add URL)`), words on stderr."""
+    print(feed_id, flush=True)
+    err.print(message, markup=False, highlight=False)
 
 
 @app.command("add")
@@ -29,7 +36,7 @@ def add(
 ) -> None:
     """Subscribe to feeds; an HTML page works too (its feed link is discovered).
 
-    Already-subscribed URLs are reported, not errors.
+    Prints each feed's id on stdout. Already-subscribed URLs are reported, not errors.
     """
     app_ctx: AppContext = ctx.obj
     for url in urls:
@@ -54,7 +61,7 @@ def add(
             continue
         verb = "added" if outcome.created else "already subscribed"
         note = f" ({outcome.note})" if outcome.note else ""
-        err.print(f"{verb}: [{outcome.feed_id}] {outcome.url}{note}", markup=False, highlight=False)
+        _result(outcome.feed_id, f"{verb}: [{outcome.feed_id}] {outcome.url}{note}")
     if failed:
         raise typer.Exit(2 if failed == len(urls) else 1)
 
@@ -66,6 +73,12 @@ def list_(
 ) -> None:
     """List feeds with their health (ok / failing since / gone / rate-limited until)."""
     found = feeds_with_health(ctx.obj.engine)
+    known = store.known_urls(ctx.obj.engine)
+    declared = declared_feeds(ctx.obj.settings.feeds_files)
+    waiting = {url: path for url, path in declared.items() if url not in known}
+    for url, path in waiting.items():  # not written here: listing never changes the archive
+        note = f"declared in {path}, added by the next fetch: {url}"
+        err.print(note, markup=False, highlight=False)
     if format is Format.json:
         print_json([record for _, _, record in found])
         return
@@ -80,7 +93,7 @@ def list_(
         for f, word, _ in found
     ]
     print_table(None, ["id", "title", "url", "health", "last success"], rows)
-    if not found:
+    if not found and not waiting:
         err.print("no feeds yet: add one with `ingest feeds add URL`")
 
 
@@ -90,11 +103,35 @@ def _when(value: datetime | None) -> str | None:
 
 @app.command("remove")
 def remove(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="Feed ID or URL.")]) -> None:
-    """Unsubscribe from a feed. Articles already archived are kept."""
+    """Unsubscribe from a feed. Articles already archived are kept.
+
+    A feed a feeds file declares is refused: the next fetch would add it again. Remove it from
+    the file, or keep it declared and `ingest feeds disable` it.
+    """
     engine = ctx.obj.engine
     feed_id = store.resolve_feed(engine, ref)
+    feed = next(f for f in store.list_feeds(engine) if f.id == feed_id)
+    if path := declared_feeds(ctx.obj.settings.feeds_files).get(feed_url(feed.url)):
+        raise UsageError(
+            f"feed {feed_id} is declared in {path}: remove it there (the next fetch would add "
+            f"it again), or `ingest feeds disable {feed_id}`"
+        )
     store.remove_feed(engine, feed_id)
-    err.print(f"removed feed {feed_id}")
+    _result(feed_id, f"removed feed {feed_id}")
+
+
+@app.command("disable")
+def disable(
+    ctx: typer.Context, ref: Annotated[str, typer.Argument(help="Feed ID or URL.")]
+) -> None:
+    """Stop polling a feed, keeping it and its archive (`ingest feeds enable` undoes it).
+
+    Works for feeds a feeds file declares: syncing the file does not enable them again.
+    """
+    engine = ctx.obj.engine
+    feed_id = store.resolve_feed(engine, ref)
+    store.update_feed(engine, feed_id, enabled=False)
+    _result(feed_id, f"disabled feed {feed_id}")
 
 
 @app.command("enable")
@@ -113,7 +150,7 @@ def enable(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="Feed ID 
         error_message=None,
         failing_since=None,
     )
-    err.print(f"enabled feed {feed_id}")
+    _result(feed_id, f"enabled feed {feed_id}")
 
 
 @app.command("set")
@@ -143,4 +180,4 @@ def set_(
         values["next_fetch_at"] = min(current, soon) if current else None
     store.update_feed(engine, feed_id, **values)
     what = f"every {schedule.format_duration(seconds)}" if seconds else "by its posting rate"
-    err.print(f"feed {feed_id}: polled {what}", highlight=False)
+    _result(feed_id, f"feed {feed_id}: polled {what}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated
 
 import typer
@@ -14,6 +15,8 @@ from ingest.cli.output import err, out, print_table
 from ingest.pipeline import FeedReport
 from ingest.recheck import recheck_now
 from ingest.store import feeds as store
+
+log = logging.getLogger(__name__)
 
 
 def register(app: typer.Typer) -> None:
@@ -60,7 +63,20 @@ def fetch(
     ) as progress:
         task = progress.add_task("feeds", total=None)
 
-        def done(_report: FeedReport) -> None:
+        def claimed(count: int) -> None:
+            log.info("%d feeds claimed", count)
+            progress.update(task, total=count)
+
+        def done(report: FeedReport) -> None:
+            log.info(
+                "feed %d done (%s): %d new, %d updated, %d full texts%s",
+                report.feed_id,
+                report.status,
+                report.new,
+                report.updated,
+                report.full,
+                f"; {report.error}" if report.error else "",
+            )
             progress.advance(task)
 
         result = asyncio.run(
@@ -68,7 +84,7 @@ def fetch(
                 engine,
                 settings,
                 feed_ids,
-                on_claimed=lambda n: progress.update(task, total=n),
+                on_claimed=claimed,
                 on_done=done,
             )
         )

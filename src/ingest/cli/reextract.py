@@ -9,6 +9,7 @@ import typer
 
 from ingest.cli.output import err
 from ingest.reextract import reextract as run_reextract
+from ingest.store.queries import require_articles
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +28,8 @@ def reextract(
 ) -> None:
     """Run the current extractor over the archived pages again (after an upgrade): no page is
     fetched; a changed text becomes a new revision. Exit 1 when some could not be extracted."""
+    if article_ids:
+        require_articles(ctx.obj.engine, article_ids)
     outcomes = asyncio.run(
         run_reextract(ctx.obj.engine, ctx.obj.settings, article_ids or None, outdated=outdated)
     )

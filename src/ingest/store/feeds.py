@@ -7,6 +7,7 @@ and was taken over cannot overwrite the newer state.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.errors import UsageError
+from ingest.identity import feed_url
 from ingest.records import FeedState
 from ingest.store.engine import reading
 from ingest.store.leases import dead_holders, take_leases
@@ -29,11 +31,13 @@ _STATE_COLUMNS = [getattr(Feed, f.name) for f in fields(FeedState)]
 def add_feed(
     engine: Engine, url: str, *, title: str | None = None, source: str = "cli"
 ) -> tuple[int, bool]:
-    """Subscribe to `url`; returns (feed id, created). A known URL or alias is not an error."""
+    """Subscribe to `url` (stored in its canonical form, `feed_url`); returns (feed id,
+    created). A known URL or alias is not an error."""
     with engine.begin() as conn:
         existing = _find_id(conn, url)
         if existing is not None:
             return existing, False
+        url = feed_url(url)
         new_id = conn.execute(
             insert_ignore(conn, Feed, ["url"])
             .values(url=url, title=title, source=source, created_at=utcnow(), enabled=True)
@@ -45,10 +49,18 @@ def add_feed(
 
 
 def _find_id(conn: sa.Connection, url: str) -> int | None:
-    found = conn.execute(sa.select(Feed.id).where(Feed.url == url)).scalar()
-    if found is None:
-        found = conn.execute(sa.select(FeedAlias.feed_id).where(FeedAlias.url == url)).scalar()
-    return found
+    """The feed at `url` as typed (feeds stored before URLs were canonical), else as stored."""
+    try:
+        forms = dict.fromkeys([url, feed_url(url)])
+    except UsageError:  # not an http(s) URL: only an exact match can find it
+        forms = {url: None}
+    for form in forms:
+        found = conn.execute(sa.select(Feed.id).where(Feed.url == form)).scalar()
+        if found is None:
+            found = conn.execute(sa.select(FeedAlias.feed_id).where(FeedAlias.url == form)).scalar()
+        if found is not None:
+            return found
+    return None
 
 
 def resolve_feed(engine: Engine, ref: str) -> int:
@@ -68,6 +80,17 @@ def list_feeds(engine: Engine) -> list[Feed]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(Feed).order_by(Feed.id)).mappings().all()
     return [Feed.model_validate(dict(row)) for row in rows]
+
+
+def known_urls(engine: Engine) -> set[str]:
+    """Every URL the archive knows a feed by (current and former), in canonical form."""
+    with reading(engine) as conn:
+        urls = [*conn.scalars(sa.select(Feed.url)), *conn.scalars(sa.select(FeedAlias.url))]
+    forms = set(urls)
+    for url in urls:
+        with contextlib.suppress(UsageError):  # stored before URLs were checked
+            forms.add(feed_url(url))
+    return forms
 
 
 def remove_feed(engine: Engine, feed_id: int) -> None:

@@ -85,6 +85,17 @@ def _sources(conn: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[
     return found
 
 
+def require_articles(engine: Engine, article_ids: Sequence[int]) -> None:
+    """UsageError naming the first ID with no article: an unknown ID is an error for every
+    command that takes IDs (`show`, `reextract`, …), never a silent "0 done"."""
+    wanted = [i for i in article_ids if valid_id(i)]
+    with reading(engine) as conn:
+        known = set(conn.scalars(sa.select(Article.id).where(Article.id.in_(wanted))))
+    for article_id in article_ids:
+        if article_id not in known:
+            raise UsageError(f"no such article: {article_id}")
+
+
 def get_article(engine: Engine, article_id: int) -> dict[str, Any]:
     if not valid_id(article_id):
         raise UsageError(f"no such article: {article_id}")
