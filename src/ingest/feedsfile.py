@@ -6,10 +6,9 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-import listparser
-
 from ingest.errors import ConfigError, UsageError
 from ingest.identity import check_url, feed_url
+from ingest.opml import OpmlError, read_opml
 
 Declared = list[tuple[str, str | None]]  # (url, title)
 
@@ -24,10 +23,11 @@ def read_feeds_file(path: Path) -> Declared:
     except OSError as exc:
         raise ConfigError(f"cannot read feeds file {path}: {exc.strerror or exc}") from None
     if path.suffix.lower() in (".opml", ".xml"):
-        parsed = listparser.parse(data)
-        if parsed.bozo and not parsed.feeds:
-            raise ConfigError(f"invalid OPML in {path}: {parsed.bozo_exception}")
-        return [(_checked(feed.url, path), feed.title or None) for feed in parsed.feeds]
+        try:
+            outlines = read_opml(data)
+        except OpmlError as exc:
+            raise ConfigError(f"invalid OPML in {path}: {exc}") from None
+        return [(_checked(o.url, path), o.title) for o in outlines]
     try:
         table = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

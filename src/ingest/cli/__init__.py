@@ -16,7 +16,7 @@ import typer
 from typer.exceptions import TyperException
 
 from ingest import __version__
-from ingest.cli import articles, feeds, fetch, log, reextract, run, search, serve
+from ingest.cli import articles, feeds, fetch, log, opml, reextract, run, search, serve
 from ingest.cli.context import AppContext
 from ingest.cli.help import plain_help
 from ingest.cli.output import fail
@@ -30,6 +30,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(feeds.app, name="feeds")
+opml.register(feeds.app)
 fetch.register(app)
 articles.register(app)
 log.register(app)

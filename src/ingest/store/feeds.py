@@ -48,6 +48,12 @@ def add_feed(
         return new_id, True
 
 
+def find_feed(engine: Engine, url: str) -> int | None:
+    """The feed subscribed at `url` (or formerly there), if any."""
+    with reading(engine) as conn:
+        return _find_id(conn, url)
+
+
 def _find_id(conn: sa.Connection, url: str) -> int | None:
     """The feed at `url` as typed (feeds stored before URLs were canonical), else as stored."""
     try:

@@ -55,6 +55,9 @@ class Feed(SQLModel, table=True):
     title: str | None = None
     site_url: str | None = None
     source: str = "cli"  # "cli" or the config file that declared it
+    # OPML folders the feed was filed in, each a path of names from the outermost: an import
+    # keeps them, an export nests the feed in them again
+    folders: list[list[str]] = Field(default_factory=list, sa_type=sa.JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     enabled: bool = True
     gone_at: datetime | None = _ts()  # 410 Gone: not polled until re-enabled
@@ -120,7 +123,9 @@ class Article(SQLModel, table=True):
     extraction: str = "pending"  # pending | full | feed | failed
     extraction_error: str | None = None
     extractor_version: str | None = None
-    page_blob: str | None = Field(default=None, foreign_key="blob.hash")
+    page_blob: str | None = Field(default=None, foreign_key="blob.hash")  # before WARC storage
+    # the page's response as archived in a WARC file
+    page_raw_id: int | None = Field(default=None, foreign_key="raw_response.id", index=True)
     page_headers: dict[str, str] | None = Field(default=None, sa_type=sa.JSON)
     page_status: int | None = None
     etag: str | None = None
@@ -209,8 +214,30 @@ class FetchLog(SQLModel, table=True):
     error_class: str | None = None
     error_message: str | None = None
     owner: str | None = None
-    blob: str | None = Field(default=None, foreign_key="blob.hash")  # the raw body, kept forever
+    blob: str | None = Field(default=None, foreign_key="blob.hash")  # before WARC storage
     content_type: str | None = None  # what re-parsing needs besides the bytes
+    # the response as archived in a WARC file
+    raw_id: int | None = Field(default=None, foreign_key="raw_response.id", index=True)
+
+
+class RawResponse(SQLModel, table=True):
+    """Where one archived HTTP response lies: a record in a WARC file under the WARC folder.
+
+    The bytes are in the file, not the database. A `revisit` record stands for a 304 or for a
+    payload already archived (`refers_to` is then the response holding the bytes).
+    """
+
+    __tablename__ = "raw_response"
+    id: int | None = Field(default=None, primary_key=True)
+    warc_file: str = Field(index=True)  # name relative to the WARC folder
+    offset: int = Field(sa_type=sa.BigInteger)  # of the gzip member holding the record
+    length: int = Field(sa_type=sa.BigInteger)  # bytes of that member
+    payload_digest: str | None = Field(default=None, index=True)  # WARC-Payload-Digest
+    record_type: str = "response"  # response | revisit
+    refers_to: int | None = Field(default=None, foreign_key="raw_response.id", index=True)
+    uri: str
+    status: int | None = None
+    fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
 class Node(SQLModel, table=True):
