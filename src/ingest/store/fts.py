@@ -57,4 +57,3 @@ def _postgresql(element: Matches, compiler: Any, **kw: Any) -> str:
         sa.literal_column("'simple'::regconfig"), sa.literal(element.text.replace("\x00", " "))
     )
     return f"article.search @@ {compiler.process(query, **kw)}"
-
