@@ -20,6 +20,7 @@ from ingest.errors import UsageError
 from ingest.health import feeds_with_health
 from ingest.store.queries import article_page, get_article
 from ingest.store.search import search
+from ingest.timestamps import json_default
 
 ENGINE = web.AppKey("engine", Engine)
 MAX_PAGE = 500
@@ -48,7 +49,7 @@ async def list_articles(request: web.Request) -> web.Response:
     limit = _int_param(request, "limit", 50, low=1, high=MAX_PAGE)
     page = await _db(request, article_page, after_id=after, limit=limit)
     following = page[-1]["id"] if len(page) == limit else None
-    return web.json_response({"articles": page, "next": following})
+    return web.json_response({"articles": page, "next": following}, dumps=_dumps)
 
 
 async def show_article(request: web.Request) -> web.Response:
@@ -57,7 +58,7 @@ async def show_article(request: web.Request) -> web.Response:
     if not raw.isdigit():
         raise _error(web.HTTPNotFound, f"no such article: {raw}")
     try:
-        return web.json_response(await _db(request, get_article, int(raw)))
+        return web.json_response(await _db(request, get_article, int(raw)), dumps=_dumps)
     except UsageError as exc:
         raise _error(web.HTTPNotFound, str(exc)) from None
 
@@ -73,17 +74,17 @@ async def search_articles(request: web.Request) -> web.Response:
 
 
 def _dumps(data: object) -> str:
-    return json.dumps(data, default=str)
+    return json.dumps(data, default=json_default)
 
 
 async def list_feeds(request: web.Request) -> web.Response:
     """GET /api/feeds — every feed with its health."""
     found = await _db(request, feeds_with_health)
-    return web.json_response({"feeds": [record for _, _, record in found]})
+    return web.json_response({"feeds": [record for _, _, record in found]}, dumps=_dumps)
 
 
 async def healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
+    return web.json_response({"ok": True}, dumps=_dumps)
 
 
 def make_app(engine: Engine) -> web.Application:

@@ -13,6 +13,7 @@ from ingest.fetch.hosts import host_key
 from ingest.store import feeds
 from ingest.store.hosts import blocked_hosts
 from ingest.store.models import Feed, utcnow
+from ingest.timestamps import iso_or_none
 
 
 def rate_limited_until(feed: Feed, blocked: Mapping[str, datetime]) -> datetime | None:
@@ -43,7 +44,7 @@ def feed_record(feed: Feed, blocked: Mapping[str, datetime] | None = None) -> di
     record = feed.model_dump(exclude={"lease_owner", "lease_until"}, mode="json")
     record["health"] = health(feed, blocked)
     until = rate_limited_until(feed, blocked or {})
-    record["rate_limited_until"] = until and until.isoformat()
+    record["rate_limited_until"] = iso_or_none(until)
     return record
 
 

@@ -273,7 +273,7 @@ class Pipeline:
             fetchlog.log_fetch, self.engine, "page", page, article_id=article_id, owner=self.owner
         )
         extracted, reason, _ = await self._extract(page)
-        if page.ok and extracted is None:  # the article stays as it was
+        if page.ok and not page.not_modified and extracted is None:  # kept as it was
             log.warning("re-check of article %d: %s", article_id, reason)
         return await self.db(
             articles.save_recheck,

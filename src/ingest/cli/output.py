@@ -11,6 +11,8 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
+from ingest.timestamps import json_default
+
 # Piped output is not cut to 80 columns: scripts and logs read whole URLs and errors.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True)
@@ -35,7 +37,7 @@ def fail(exc: BaseException) -> NoReturn:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=json_default) + "\n")
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

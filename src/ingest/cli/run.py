@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -19,6 +19,7 @@ from ingest.metrics import Metrics
 from ingest.store import nodes
 from ingest.store.models import Node, utcnow
 from ingest.store.writerlock import WriterLock
+from ingest.timestamps import iso_or_none, iso_utc
 
 
 class LogFormat(StrEnum):
@@ -31,7 +32,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created).astimezone().isoformat(),
+            "time": iso_utc(datetime.fromtimestamp(record.created, UTC)),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -111,9 +112,9 @@ def status(
             "owner": n.owner,
             "kind": n.kind,
             "state": _node_state(n, now, stale_after),
-            "started_at": n.started_at.isoformat(),
-            "heartbeat_at": n.heartbeat_at.isoformat(),
-            "last_tick_at": n.last_tick_at.isoformat() if n.last_tick_at else None,
+            "started_at": iso_utc(n.started_at),
+            "heartbeat_at": iso_utc(n.heartbeat_at),
+            "last_tick_at": iso_or_none(n.last_tick_at),
             "in_flight": n.in_flight,
         }
         for n in running
@@ -126,7 +127,7 @@ def status(
         "failing": view.failing,
         "gone": view.gone,
         "articles_due": view.articles_due,
-        "oldest_due": view.oldest_due.isoformat() if view.oldest_due else None,
+        "oldest_due": iso_or_none(view.oldest_due),
     }
     if format is Format.json:
         print_json({"feeds": counts, "nodes": node_records})

@@ -13,6 +13,7 @@ from typing import Any
 
 import feedparser
 
+from ingest.parse.dates import possible_date
 from ingest.parse.errors import NotAFeedError
 from ingest.parse.sanitize import html_to_text, safe_http_url, sanitize_html, text_to_html
 from ingest.records import ParsedEntry, ParsedFeed
@@ -129,8 +130,8 @@ def _entry(entry: Mapping[str, Any], base: str) -> ParsedEntry:
         summary=summary,
         content=content,
         # dict.get, not .get: FeedParserDict.get("updated_parsed") falls back to the published date.
-        published=_utc(dict.get(entry, "published_parsed")),
-        updated=_utc(dict.get(entry, "updated_parsed")),
+        published=_utc(dict.get(entry, "published_parsed"), entry.get("published")),
+        updated=_utc(dict.get(entry, "updated_parsed"), dict.get(entry, "updated")),
         categories=_unique(tag.get("term") for tag in entry.get("tags") or ()),
         enclosures=_unique(
             safe_http_url(enclosure.get("href"), base)
@@ -162,9 +163,10 @@ def _detail_html(value: str | None, mime: str | None, base: str) -> str | None:
     return sanitize_html(html, base) or None
 
 
-def _utc(parsed: time.struct_time | None) -> datetime | None:
-    """feedparser's `*_parsed` are UTC struct_times."""
-    if parsed is None:
+def _utc(parsed: time.struct_time | None, raw: str | None) -> datetime | None:
+    """feedparser's `*_parsed` are UTC struct_times; None when the date as written is impossible
+    (feedparser rolls `2025-02-30T25:61` over into March: a date nobody published)."""
+    if parsed is None or (raw and not possible_date(raw)):
         return None
     try:
         return datetime.fromtimestamp(calendar.timegm(parsed), UTC)

@@ -23,6 +23,7 @@ from ingest.store.articles import set_text
 from ingest.store.blobs import put_blob
 from ingest.store.models import Article, Entry, Feed, utcnow
 from ingest.store.upsert import insert_ignore
+from ingest.timestamps import iso_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,7 @@ def _history(conn: sa.Connection, entry_id: int, now: datetime) -> list[dict[str
         )
     ).one()
     body = json.dumps({"summary": old.summary, "content": old.content}).encode()
-    replaced = now.isoformat().replace("+00:00", "Z")
+    replaced = iso_utc(now)
     version = {"title": old.title, "body": put_blob(conn, body), "replaced_at": replaced}
     return [*(old.history or []), version]
 

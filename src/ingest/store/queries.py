@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,12 +13,12 @@ from ingest.errors import UsageError
 from ingest.store.engine import reading
 from ingest.store.models import Article, Entry, Feed, valid_id
 from ingest.store.revisions import revisions_of
+from ingest.timestamps import iso_or_none
 
 EXPORT_BATCH = 500
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
+_iso = iso_or_none
 
 
 def article_record(article: sa.RowMapping, sources: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from ingest.identity import content_hash
 from ingest.store.blobs import get_blob, put_blob
 from ingest.store.engine import reading
 from ingest.store.models import Article, Revision, valid_id
+from ingest.timestamps import iso_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class RevisionRecord:
     def as_json(self) -> dict[str, Any]:
         return {
             "revision": self.number,
-            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
+            "created_at": iso_utc(self.created_at),
             "title": self.title,
             "text": self.text,
             "content_hash": self.content_hash,
