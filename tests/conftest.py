@@ -17,7 +17,7 @@ from tests.fixturefiles import load_fixture
 
 # fixtures of their own modules: pg_server/pg_url (a real PostgreSQL), web (a raw loopback
 # server for HTTP faults), daemons (`ingest run` processes, killed at the end)
-pytest_plugins = ["tests.postgres", "tests.faultsite", "tests.daemons"]
+pytest_plugins = ["tests.postgres", "tests.faultsite", "tests.daemons", "tests.webarchive"]
 
 RSS = "application/rss+xml; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"

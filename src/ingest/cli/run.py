@@ -17,9 +17,8 @@ from ingest.cli.output import Format, print_json, print_table
 from ingest.daemon import Daemon
 from ingest.metrics import Metrics
 from ingest.store import nodes
-from ingest.store.models import Node, utcnow
 from ingest.store.writerlock import WriterLock
-from ingest.timestamps import iso_or_none, iso_utc
+from ingest.timestamps import iso_utc
 
 
 class LogFormat(StrEnum):
@@ -91,11 +90,6 @@ def run(
         lock.release()
 
 
-def _node_state(node: Node, now: datetime, stale_after: float) -> str:
-    age = (now - node.heartbeat_at).total_seconds()
-    return f"stale ({age:.0f}s since heartbeat)" if age > stale_after else "running"
-
-
 def status(
     ctx: typer.Context,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
@@ -103,34 +97,10 @@ def status(
     """What the daemons are doing: feeds due, in flight, failing, gone; each node's last tick."""
     app_ctx: AppContext = ctx.obj
     engine, settings = app_ctx.engine, app_ctx.settings
-    now = utcnow()
-    view = nodes.overview(engine, now)
-    stale_after = 3 * settings.tick_interval + 60
-    running = nodes.list_nodes(engine)
-    node_records = [
-        {
-            "owner": n.owner,
-            "kind": n.kind,
-            "state": _node_state(n, now, stale_after),
-            "started_at": iso_utc(n.started_at),
-            "heartbeat_at": iso_utc(n.heartbeat_at),
-            "last_tick_at": iso_or_none(n.last_tick_at),
-            "in_flight": n.in_flight,
-        }
-        for n in running
-    ]
-    counts = {
-        "feeds": view.feeds,
-        "enabled": view.enabled,
-        "due": view.due,
-        "in_flight": view.leased,
-        "failing": view.failing,
-        "gone": view.gone,
-        "articles_due": view.articles_due,
-        "oldest_due": iso_or_none(view.oldest_due),
-    }
+    report = nodes.status_report(engine, stale_after=3 * settings.tick_interval + 60)
+    counts, node_records = report["feeds"], report["nodes"]
     if format is Format.json:
-        print_json({"feeds": counts, "nodes": node_records})
+        print_json(report)
         return
     print_table("schedule", list(counts), [list(counts.values())])
     print_table(

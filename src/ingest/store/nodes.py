@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine
 from ingest.store.engine import reading
 from ingest.store.models import Article, Feed, Node, utcnow
 from ingest.store.upsert import insert_ignore
+from ingest.timestamps import iso_or_none, iso_utc
 
 
 def register(engine: Engine, owner: str, kind: str) -> None:
@@ -94,3 +96,38 @@ def overview(engine: Engine, now: datetime | None = None) -> Overview:
     if oldest is not None and oldest.tzinfo is None:  # min() drops the column's type
         oldest = oldest.replace(tzinfo=now.tzinfo)
     return Overview(feeds, enabled, n_due, leased, failing, gone, n_articles, oldest)
+
+
+def _node_state(node: Node, now: datetime, stale_after: float) -> str:
+    age = (now - node.heartbeat_at).total_seconds()
+    return f"stale ({age:.0f}s since heartbeat)" if age > stale_after else "running"
+
+
+def status_report(engine: Engine, *, stale_after: float) -> dict[str, Any]:
+    """What `ingest status` and the status page show: schedule counts and every node; a node
+    whose heartbeat is older than `stale_after` seconds is reported stale."""
+    now = utcnow()
+    view = overview(engine, now)
+    node_records = [
+        {
+            "owner": n.owner,
+            "kind": n.kind,
+            "state": _node_state(n, now, stale_after),
+            "started_at": iso_utc(n.started_at),
+            "heartbeat_at": iso_utc(n.heartbeat_at),
+            "last_tick_at": iso_or_none(n.last_tick_at),
+            "in_flight": n.in_flight,
+        }
+        for n in list_nodes(engine)
+    ]
+    counts = {
+        "feeds": view.feeds,
+        "enabled": view.enabled,
+        "due": view.due,
+        "in_flight": view.leased,
+        "failing": view.failing,
+        "gone": view.gone,
+        "articles_due": view.articles_due,
+        "oldest_due": iso_or_none(view.oldest_due),
+    }
+    return {"feeds": counts, "nodes": node_records}

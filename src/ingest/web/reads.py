@@ -1,0 +1,128 @@
+"""What the pages, the API and the Atom feeds read: plain functions of the engine, run in a
+worker thread by `Database.call`. Filters are the store's `ArticleFilter`, as in the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from ingest.cli.filters import article_filter
+from ingest.errors import UsageError
+from ingest.health import feed_record
+from ingest.store import listing
+from ingest.store.filters import ArticleFilter
+from ingest.store.hosts import blocked_hosts
+from ingest.store.queries import get_article
+from ingest.store.revisions import list_revisions
+from ingest.store.search import search
+from ingest.web.errors import bad_request, not_found
+
+MAX_SEARCH_DEPTH = 1_000  # results reachable by paging through one search
+
+
+@dataclass(frozen=True, slots=True)
+class FilterInput:
+    """The filters as the request spelled them (the options of `ingest search`)."""
+
+    feed: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    lang: str | None = None
+    site: str | None = None
+    with_duplicates: bool = False
+
+
+def resolve(engine: Engine, given: FilterInput) -> ArticleFilter:
+    """The request's filter as the CLI builds it (feeds resolved, dates parsed); 400 naming the
+    parameter when a value is bad."""
+    try:
+        return article_filter(
+            engine,
+            feed=list(given.feed),
+            since=given.since,
+            until=given.until,
+            lang=given.lang,
+            site=given.site,
+            with_duplicates=given.with_duplicates,
+        )
+    except UsageError as exc:
+        raise bad_request(str(exc).removeprefix("--")) from None
+
+
+def article_list(
+    engine: Engine, given: FilterInput, *, after: int, limit: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of article summaries and the cursor of the next page (None on the last)."""
+    page = listing.summaries(engine, resolve(engine, given), after_id=after, limit=limit)
+    return page, (page[-1]["id"] if len(page) == limit else None)
+
+
+def search_hits(
+    engine: Engine, text: str, given: FilterInput, *, after: int, limit: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of search results, best first, each with its summary; `after` counts the
+    results already shown (the cursor of the previous page)."""
+    keep = resolve(engine, given)
+    if after + limit > MAX_SEARCH_DEPTH:
+        raise bad_request(f"search results can be paged up to the first {MAX_SEARCH_DEPTH}")
+    try:
+        found = search(engine, text, limit=after + limit + 1, keep=keep)
+    except UsageError as exc:
+        raise bad_request(str(exc)) from None
+    page = found[after : after + limit]
+    more = len(found) > after + limit
+    summaries = listing.summaries_by_id(engine, [hit.id for hit in page])
+    hits = []
+    for hit in page:
+        record = asdict(hit)
+        record["title"] = (hit.title or "")[: listing.TITLE_CHARS] or None
+        record["published"] = listing.iso(hit.published)
+        record["summary"] = summaries.get(hit.id)
+        hits.append(record)
+    return hits, (after + limit if more else None)
+
+
+def article(engine: Engine, article_id: int) -> dict[str, Any]:
+    """One article in full (text, sanitized HTML, sources); 404 when unknown."""
+    try:
+        return get_article(engine, article_id)
+    except UsageError as exc:
+        raise not_found(str(exc)) from None
+
+
+def article_page(engine: Engine, article_id: int) -> dict[str, Any]:
+    """Everything the article page shows: the article, its sources with feed ids, its near-
+    duplicates and its versions (without texts)."""
+    record = article(engine, article_id)
+    record["sources"] = listing.sources(engine, article_id)
+    record["near_duplicates"] = listing.near_duplicates(engine, article_id)
+    record["versions"] = [v.as_json() for v in list_revisions(engine, article_id, with_text=False)]
+    return record
+
+
+def revisions(engine: Engine, article_id: int, *, with_text: bool) -> list[dict[str, Any]]:
+    try:
+        versions = list_revisions(engine, article_id, with_text=with_text)
+    except UsageError as exc:
+        raise not_found(str(exc)) from None
+    return [v.as_json() for v in versions]
+
+
+def feed_list(
+    engine: Engine, *, after: int = 0, limit: int = 1_000
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of feeds (id order) with their health, and the next page's cursor."""
+    blocked = blocked_hosts(engine)
+    page = listing.feed_page(engine, after_id=after, limit=limit)
+    records = [feed_record(f, blocked) for f in page]
+    return records, (records[-1]["id"] if len(records) == limit else None)
+
+
+def feed(engine: Engine, feed_id: int) -> dict[str, Any]:
+    """One feed's record with its health; 404 when unknown."""
+    page = listing.feed_page(engine, after_id=feed_id - 1, limit=1)
+    if not page or page[0].id != feed_id:
+        raise not_found(f"no such feed: {feed_id}")
+    return feed_record(page[0], blocked_hosts(engine))
