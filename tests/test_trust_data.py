@@ -10,8 +10,8 @@ import pytest
 
 from ingest.parse import parse_feed
 from tests.conftest import Cli, Site
-from tests.test_api import api, get  # noqa: F401  (the `api` fixture: a real `ingest serve`)
 from tests.test_revisions import serve_page
+from tests.webarchive import Served
 
 RSS_ITEM = (
     '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
@@ -66,14 +66,16 @@ def _stamps(text: str) -> list[str]:
     return found
 
 
-def test_every_machine_output_writes_times_one_way(cli: Cli, api: str) -> None:  # noqa: F811
+def test_every_machine_output_writes_times_one_way(served: Served) -> None:
+    cli = served.cli
     outputs = [
         cli("search", "singapore", "--format", "json").stdout,
         cli("export").stdout,
         cli("feeds", "list", "--format", "json").stdout,
         cli("log", "--format", "json").stdout,
-        json.dumps(get(api + "/api/search?q=singapore")[1]),
-        json.dumps(get(api + "/api/articles")[1]),
+        json.dumps(served.get("/api/search?q=singapore")[1]),
+        json.dumps(served.get("/api/articles")[1]),
+        json.dumps(served.get("/api/feeds")[1]),
     ]
     for text in outputs:
         for stamp in _stamps(text):
