@@ -3,6 +3,11 @@ the writer lock, lease renewal, article leases, singleton maintenance, the statu
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ingest.owner import is_dead_local, make_owner
 from ingest.records import FetchResult
 from ingest.store import articles, feeds, fetchlog, nodes, queue
 from ingest.store.engine import open_archive
@@ -159,3 +165,49 @@ def test_a_page_result_is_dropped_when_its_lease_was_taken_over(engine: Engine) 
     articles.save_page(engine, article, page, Extracted(text="fresh"), None, owner="new")
     with engine.connect() as conn:
         assert conn.execute(sa.select(Article.text)).scalar() == "fresh"
+
+
+def _local_owner(pid: int, start: int | None = None) -> str:
+    started = "" if start is None else f"{start}:"
+    return f"daemon:{socket.gethostname()}:{pid}:{started}abcd1234"
+
+
+def test_due_pages_held_by_a_dead_local_process_are_claimed_at_once(engine: Engine) -> None:
+    """A daemon restarted after kill -9 must not wait for its predecessor's page leases."""
+    ids = [_pending_article(engine, f"http://127.0.0.1:1/p{i}") for i in range(2)]
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    dead = _local_owner(int(gone.stdout))
+    assert queue.lease_articles(engine, dead, ids, lease=LEASE) == ids
+    due = queue.claim_due_articles(engine, "daemon:other:1:x", lease=LEASE, limit=10)
+    assert [a.id for a in due] == ids
+
+
+def test_a_zombie_lease_holder_counts_as_dead(engine: Engine) -> None:
+    """Killed but not reaped (our child, never waited for): `kill(pid, 0)` still succeeds."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        child.kill()
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        feed, _ = feeds.add_feed(engine, "http://127.0.0.1:1/z.xml")
+        feeds.claim_feeds(engine, _local_owner(child.pid), lease=LEASE, limit=1, due_only=False)
+        taken = feeds.claim_feeds(engine, "fetch:h:2:y", lease=LEASE, limit=1, due_only=False)
+        assert [s.id for s in taken] == [feed]
+    finally:
+        child.wait()
+
+
+def test_a_reused_pid_is_not_taken_for_the_holder() -> None:
+    me = make_owner("fetch")
+    assert not is_dead_local(me)
+    start = int(me.split(":")[3])
+    assert is_dead_local(_local_owner(os.getpid(), start + 1))  # same PID, another process
+    assert not is_dead_local(_local_owner(os.getpid()))  # older ids: the PID alone
+    assert not is_dead_local("daemon:another-host:1:1:abcd1234")  # only expiry frees those

@@ -101,7 +101,7 @@ async def fetch_once(
         and (feed_ids is None or f.id in feed_ids)
     ]
     try:
-        async with Pipeline(engine, settings, owner) as pipeline:
+        async with Pipeline(engine, settings, owner) as pipeline, pipeline.renewing_leases():
             reports = await pipeline.run_claimed(states, on_done)
     finally:
         feeds.release_leases(engine, owner)

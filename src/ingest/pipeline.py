@@ -8,10 +8,11 @@ thread, in short transactions. Errors become values on the feed and the batch go
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -85,6 +86,25 @@ class Pipeline:
         self._pool.stop()
         self._pool.join()
         self._writer.shutdown(wait=True)
+
+    @contextlib.asynccontextmanager
+    async def renewing_leases(self) -> AsyncIterator[None]:
+        """Renew every lease of this owner (feeds and pages) while the block runs, as a daemon
+        tick does: a one-off run longer than `lease_seconds` keeps its tail."""
+        lease = timedelta(seconds=self.settings.lease_seconds)
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(lease.total_seconds() / 3)
+                await self.db(feeds.renew_leases, self.engine, self.owner, utcnow() + lease)
+
+        task = asyncio.ensure_future(renew())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a store call on the single writer thread (short transactions, loop stays free)."""

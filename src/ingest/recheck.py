@@ -34,7 +34,7 @@ async def recheck_now(
         due_only=False,
     )
     try:
-        async with Pipeline(engine, settings, owner) as pipeline:
+        async with Pipeline(engine, settings, owner) as pipeline, pipeline.renewing_leases():
             outcomes = await asyncio.gather(*(pipeline.revisit(article) for article in due))
     finally:
         queue.release_articles(engine, owner)

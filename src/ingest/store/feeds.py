@@ -19,8 +19,7 @@ from sqlalchemy.engine import Engine
 from ingest.errors import UsageError
 from ingest.identity import feed_url
 from ingest.records import FeedState
-from ingest.store.engine import reading
-from ingest.store.leases import dead_holders, take_leases
+from ingest.store.leases import free, take_leases
 from ingest.store.models import Article, Entry, Feed, FeedAlias, utcnow, valid_id
 from ingest.store.upsert import insert_ignore
 
@@ -165,27 +164,16 @@ def claim_feeds(
             if len(claimed) >= limit:
                 break
         return claimed
-    release_dead_leases(engine, now)
-    query = sa.select(Feed.id).where(
-        Feed.enabled,
-        Feed.gone_at.is_(None),
-        sa.or_(Feed.lease_until.is_(None), Feed.lease_until < now),
-    )
-    if due_only:
-        query = query.where(sa.or_(Feed.next_fetch_at.is_(None), Feed.next_fetch_at <= now))
-    if feed_ids is not None:
-        query = query.where(Feed.id.in_(list(feed_ids)))
-    query = query.order_by(Feed.next_fetch_at.asc().nulls_first(), Feed.id).limit(limit)
     with engine.begin() as conn:
+        unheld = free(conn, Feed, now)
+        query = sa.select(Feed.id).where(Feed.enabled, Feed.gone_at.is_(None), unheld)
+        if due_only:
+            query = query.where(sa.or_(Feed.next_fetch_at.is_(None), Feed.next_fetch_at <= now))
+        if feed_ids is not None:
+            query = query.where(Feed.id.in_(list(feed_ids)))
+        query = query.order_by(Feed.next_fetch_at.asc().nulls_first(), Feed.id).limit(limit)
         rows = take_leases(conn, Feed, query, owner, now + lease, _STATE_COLUMNS)
     return sorted((FeedState(*row) for row in rows), key=lambda s: s.id)
-
-
-def release_dead_leases(engine: Engine, now: datetime) -> int:
-    """Free the live leases held by processes of this host that died (see ingest.owner)."""
-    with reading(engine) as conn:
-        dead = dead_holders(conn, Feed, now)
-    return sum(release_leases(engine, owner) for owner in dead)
 
 
 def complete_feed(engine: Engine, owner: str, feed_id: int, values: dict[str, Any]) -> bool:

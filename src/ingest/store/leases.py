@@ -36,6 +36,13 @@ def take_leases(
     )
 
 
+def free(conn: sa.Connection, model: Any, now: datetime, *where: Any) -> sa.ColumnElement[bool]:
+    """The condition of a `model` row nobody holds: no lease, an expired one, or the lease of a
+    dead local process (released at once rather than at expiry). Every claim path uses it."""
+    dead = dead_holders(conn, model, now, *where)
+    return sa.or_(model.lease_until.is_(None), model.lease_until < now, model.lease_owner.in_(dead))
+
+
 def dead_holders(conn: sa.Connection, model: Any, now: datetime, *where: Any) -> list[str]:
     """Owners of live leases on `model` rows (those matching `where`) that were processes of
     this host and died: their leases need not wait for expiry (see ingest.owner)."""

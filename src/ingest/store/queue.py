@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ingest.store.leases import dead_holders, take_leases
+from ingest.store.leases import free, take_leases
 from ingest.store.models import Article, Entry, Feed, utcnow
 
 
@@ -40,21 +41,9 @@ def claim_due_articles(
     `due_only=False` (`ingest fetch --recheck`): every full-text article, of `feed_ids` if given.
     """
     now = now or utcnow()
-    due = sa.select(Article.id).where(
-        sa.or_(Article.lease_until.is_(None), Article.lease_until < now)
-    )
-    if due_only:
-        due = due.where(Article.next_check_at <= now)
-    else:
-        due = due.where(Article.extraction == "full")
-    if feed_ids is not None:
-        due = due.where(
-            Article.id.in_(sa.select(Entry.article_id).where(Entry.feed_id.in_(list(feed_ids))))
-        )
-    due = due.order_by(Article.next_check_at, Article.id).limit(limit)
     with engine.begin() as conn:
-        returning = [Article.id, Article.extraction]
-        rows = take_leases(conn, Article, due, owner, now + lease, returning)
+        due = sa.select(Article.id).where(free(conn, Article, now))
+        rows = _claim(conn, due, owner, now + lease, now, feed_ids, due_only=due_only, limit=limit)
         origins = dict(
             conn.execute(
                 sa.select(Entry.article_id, sa.func.min(Feed.url))
@@ -67,6 +56,29 @@ def claim_due_articles(
         (DueArticle(row.id, row.extraction, origins.get(row.id)) for row in rows),
         key=lambda a: a.id,
     )
+
+
+def _claim(
+    conn: sa.Connection,
+    due: sa.Select[Any],
+    owner: str,
+    until: datetime,
+    now: datetime,
+    feed_ids: Sequence[int] | None,
+    *,
+    due_only: bool,
+    limit: int,
+) -> list[sa.Row[Any]]:
+    if due_only:
+        due = due.where(Article.next_check_at <= now)
+    else:
+        due = due.where(Article.extraction == "full")
+    if feed_ids is not None:
+        due = due.where(
+            Article.id.in_(sa.select(Entry.article_id).where(Entry.feed_id.in_(list(feed_ids))))
+        )
+    due = due.order_by(Article.next_check_at, Article.id).limit(limit)
+    return take_leases(conn, Article, due, owner, until, [Article.id, Article.extraction])
 
 
 def lease_articles(
@@ -82,17 +94,13 @@ def lease_articles(
     if not ids:
         return []
     with engine.begin() as conn:
-        dead = dead_holders(conn, Article, now, Article.id.in_(list(ids)))
-        free = sa.or_(
-            Article.lease_until.is_(None),
-            Article.lease_until < now,
-            Article.lease_owner == owner,
-            Article.lease_owner.in_(dead),
+        unheld = sa.or_(
+            free(conn, Article, now, Article.id.in_(list(ids))), Article.lease_owner == owner
         )
         rows = conn.execute(
             sa.update(Article)
             # still pending: another feed's (or node's) worker may have finished it meanwhile
-            .where(Article.id.in_(list(ids)), Article.extraction == "pending", free)
+            .where(Article.id.in_(list(ids)), Article.extraction == "pending", unheld)
             .values(
                 lease_owner=owner,
                 lease_until=now + lease,
