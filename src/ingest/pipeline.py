@@ -28,12 +28,13 @@ from ingest.errors import ErrorClass
 from ingest.extract import extract_page
 from ingest.fetch import Fetcher
 from ingest.fetch.hosts import retry_after
-from ingest.parse import NotAFeedError, parse_feed
+from ingest.parse import NotAFeedError
 from ingest.parse.problems import feed_problems
 from ingest.records import Extracted, FeedState, FetchResult, ParsedFeed
 from ingest.store import articles, entries, feeds, fetchlog, queue
 from ingest.store.hosts import DbHostGate
 from ingest.store.models import utcnow
+from ingest.update.prepare import parse_and_prepare
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -158,10 +159,10 @@ class Pipeline:
                 state, result.error_class or ErrorClass.INTERNAL, result.error, result
             )
             return report
-        try:
-            parsed = await self.cpu(
+        try:  # parsing and the items' CPU work (keys, text, hashes) in a worker process
+            prepared = await self.cpu(
                 self.settings.extract_timeout,
-                parse_feed,
+                parse_and_prepare,
                 result.body,
                 result.headers,
                 result.final_url,
@@ -176,19 +177,23 @@ class Pipeline:
             report.status, report.error = "failed", f"parse: {why}"
             await self._complete_failure(state, ErrorClass.TIMEOUT, f"parsing {why}", result)
             return report
+        parsed = prepared.feed
         if parsed.problem:
             report.notes.append(parsed.problem)
         outcome = await self.db(
             entries.record_entries,
             self.engine,
             state.id,
-            parsed.entries,
+            prepared.entries,
             fulltext=self.settings.fulltext,
             thresholds=self.thresholds,
+            skipped=prepared.skipped,
         )
         report.new, report.updated = outcome.new, outcome.updated
         if outcome.guid_changes:
             report.notes.append(f"{outcome.guid_changes} known entries under new guids")
+        for item in outcome.skipped:
+            report.notes.append(f"item {item.index + 1} ({item.title!r}) not kept: {item.reason}")
         await self._complete_success(state, result, parsed, report)
         report = await self._fetch_pending(state, report, outcome.pending)
         if self.settings.fulltext:  # an item changed in the feed: look at its page for the edit
@@ -235,8 +240,10 @@ class Pipeline:
             fetchlog.log_fetch, self.engine, "page", page, article_id=article_id, owner=self.owner
         )
         extracted, reason, timed_out = await self._extract(page)
-        # worth a later retry (the article's own queue): the network or the load may do better
-        transient = timed_out or page.error_class in schedule.TRANSIENT_PAGE
+        # worth a later retry (the article's own queue): the network or the load may do better,
+        # and a page that answered an error (404, blocked) may appear: until then the article's
+        # text is a feed's, which must not stand for the page for good
+        transient = timed_out or page.error_class in schedule.TRANSIENT_PAGE or not page.ok
         await self.db(
             articles.save_page,
             self.engine,

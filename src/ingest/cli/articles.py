@@ -73,6 +73,13 @@ def show(
             markup=False,
             highlight=False,
         )
+    if record["text_from"] != "page" and record["text"]:
+        said = f"the feed {record['text_from']}" if record["text_from"] else "a feed"
+        out.print(
+            f"text: as {said} gave it (the page itself was never fetched successfully)",
+            markup=False,
+            highlight=False,
+        )
     out.print()
     out.print(record["text"], markup=False, highlight=False)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
 from ingest.identity import sha256
 from ingest.store.models import Blob, utcnow
 from ingest.store.upsert import insert_ignore
+from ingest.update.packed import PackedBlob
 
 
 def put_blob(conn: sa.Connection, data: bytes) -> str:
@@ -26,6 +28,21 @@ def put_blob(conn: sa.Connection, data: bytes) -> str:
         )
     )
     return digest
+
+
+def put_packed(conn: sa.Connection, blobs: Sequence[PackedBlob]) -> None:
+    """Store blobs compressed elsewhere (the worker processes), in one executemany."""
+    unique = {blob.hash: blob for blob in blobs}
+    if not unique:
+        return
+    now = utcnow()
+    conn.execute(
+        insert_ignore(conn, Blob, ["hash"]),
+        [
+            {"hash": b.hash, "size": b.size, "data": b.data, "created_at": now}
+            for b in unique.values()
+        ],
+    )
 
 
 def get_blob(conn: sa.Connection, digest: str) -> bytes | None:

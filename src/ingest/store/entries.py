@@ -8,22 +8,36 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ingest.dedupe import Thresholds
-from ingest.identity import canonical_url, content_hash, entry_fingerprint, entry_key, word_count
-from ingest.parse.sanitize import html_to_text
+from ingest.dedupe import Thresholds, bands
 from ingest.records import ParsedEntry
 from ingest.store.articles import set_text
-from ingest.store.blobs import put_blob
-from ingest.store.models import Article, Entry, Feed, utcnow
+from ingest.store.blobs import put_packed
+from ingest.store.models import Article, Entry, Feed, Revision, utcnow
+from ingest.store.similar import find_near_duplicate
 from ingest.store.upsert import insert_ignore
 from ingest.timestamps import iso_utc
+from ingest.update.decide import (
+    NEVER_FETCHED,
+    ArticleRef,
+    ChangedEntry,
+    EntriesIntent,
+    Extraction,
+    KnownArticle,
+    StoredEntry,
+    StoredFeed,
+    decide_entries,
+)
+from ingest.update.packed import pack
+from ingest.update.prepare import PreparedEntry, Skipped, prepare_entries
+
+ID_CHUNK = 5000  # values per IN (…) list: under SQLite's bind-parameter limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,152 +48,370 @@ class EntriesOutcome:
     changed: list[int] = field(default_factory=list)  # full-text articles whose entry changed
     guid_changes: int = 0  # known items seen under a new guid
     removed: int = 0  # entries newly gone from the feed
+    skipped: tuple[Skipped, ...] = ()  # items that could not be read (the others were kept)
 
 
 def record_entries(
     engine: Engine,
     feed_id: int,
-    entries: Sequence[ParsedEntry],
+    entries: Sequence[ParsedEntry | PreparedEntry],
     *,
     fulltext: bool,
     thresholds: Thresholds = Thresholds(),
+    skipped: Sequence[Skipped] = (),
 ) -> EntriesOutcome:
-    """Insert new entries (and their articles), update changed ones, in one transaction.
+    """Load the feed's stored state, decide (update.decide), apply: one short transaction.
 
-    A known item under a new guid (same link and content) keeps its entry; a changed item whose
-    article text comes from the feed gives that article a new revision, and one whose article
-    has full text is returned in `changed`, its page to be re-checked. Entries gone from the
-    document while older ones remain are marked removed (see `_mark_removed`).
+    Items come prepared from the parse worker (update.prepare); plain `ParsedEntry` items are
+    prepared here (tests, tools). Unchanged items cost a comparison in memory and one shared
+    `last_seen` update.
     """
+    items, bad = _prepared(entries)
     now = utcnow()
-    new = updated = moved = 0
-    changed: list[int] = []
-    keys = {entry_key(entry) for entry in entries}
     with engine.begin() as conn:
-        for entry in entries:
-            key = entry_key(entry)
-            fingerprint = entry_fingerprint(entry)
-            row = conn.execute(
-                sa.select(Entry.id, Entry.content_hash, Entry.article_id).where(
-                    Entry.feed_id == feed_id, Entry.key == key
-                )
-            ).first()
-            if row is None and (row := _renamed_entry(conn, feed_id, entry, fingerprint, keys)):
-                moved += 1
-            fields = _entry_fields(entry) | {"content_hash": fingerprint, "last_seen": now}
-            if row is None:
-                article_id = _resolve_article(conn, entry, fulltext=fulltext, thresholds=thresholds)
-                conn.execute(
-                    insert_ignore(conn, Entry, ["feed_id", "key"]).values(
-                        feed_id=feed_id, key=key, first_seen=now, article_id=article_id, **fields
-                    )
-                )
-                new += 1
-            elif row.content_hash != fingerprint:
-                conn.execute(
-                    sa.update(Entry)
-                    .where(Entry.id == row.id)
-                    .values(**fields, key=key, removed_at=None, history=_history(conn, row.id, now))
-                )
-                updated += 1
-                if _entry_changed(conn, row.article_id, entry, now, thresholds):
-                    changed.append(row.article_id)
-            else:
-                conn.execute(
-                    sa.update(Entry)
-                    .where(Entry.id == row.id)
-                    .values(key=key, guid=entry.guid, last_seen=now, removed_at=None)
-                )
-        if moved:
-            conn.execute(
-                sa.update(Feed)
-                .where(Feed.id == feed_id)
-                .values(guid_changes=Feed.guid_changes + moved)
-            )
-        removed = _mark_removed(conn, feed_id, keys, now)
+        stored = load_state(conn, feed_id, items)
+        intent = decide_entries(stored, items, now, fulltext=fulltext)
+        outcome = apply_entries(conn, intent, items, now, thresholds=thresholds)
         pending = _pending_articles(conn, feed_id) if fulltext else []
-    return EntriesOutcome(new, updated, pending, changed, moved, removed)
+    return replace(outcome, pending=pending, skipped=(*skipped, *bad))
 
 
-def _history(conn: sa.Connection, entry_id: int, now: datetime) -> list[dict[str, Any]]:
-    """The entry's history with its current version appended, before a change replaces it."""
-    old = conn.execute(
-        sa.select(Entry.title, Entry.summary, Entry.content, Entry.history).where(
-            Entry.id == entry_id
-        )
-    ).one()
-    body = json.dumps({"summary": old.summary, "content": old.content}).encode()
-    replaced = iso_utc(now)
-    version = {"title": old.title, "body": put_blob(conn, body), "replaced_at": replaced}
-    return [*(old.history or []), version]
+def _prepared(
+    entries: Sequence[ParsedEntry | PreparedEntry],
+) -> tuple[list[PreparedEntry], tuple[Skipped, ...]]:
+    raw = tuple(e for e in entries if isinstance(e, ParsedEntry))
+    if not raw:
+        return [e for e in entries if isinstance(e, PreparedEntry)], ()
+    prepared, bad = prepare_entries(raw)
+    return [*(e for e in entries if isinstance(e, PreparedEntry)), *prepared], bad
 
 
-def _renamed_entry(
-    conn: sa.Connection, feed_id: int, entry: ParsedEntry, fingerprint: str, keys: set[str]
-) -> sa.Row[Any] | None:
-    """This item under the guid it had before: an entry of the feed with the same content and
-    canonical link (or none), whose old key the document no longer has. A feed that rewrites its
-    guids then updates entries instead of duplicating them."""
-    link = canonical_url(entry.link) if entry.link else None
+def load_state(conn: sa.Connection, feed_id: int, items: Sequence[PreparedEntry]) -> StoredFeed:
+    """Everything `decide_entries` needs, in three indexed reads: the feed's entries (with their
+    articles' extraction), and the articles the items' canonical links or texts already name."""
     rows = conn.execute(
-        sa.select(Entry.id, Entry.content_hash, Entry.article_id, Entry.link).where(
-            Entry.feed_id == feed_id,
-            Entry.content_hash == fingerprint,
-            Entry.key.not_in(list(keys)),
+        sa.select(
+            Entry.id,
+            Entry.key,
+            Entry.content_hash,
+            Entry.link,
+            Entry.article_id,
+            Article.extraction,
+            Entry.published,
+            Entry.first_seen,
+            Entry.removed_at,
         )
+        .outerjoin(Article, Article.id == Entry.article_id)
+        .where(Entry.feed_id == feed_id)
     ).all()
-    for row in rows:
-        if (canonical_url(row.link) if row.link else None) == link:
-            return row
-    return None
-
-
-def _entry_changed(
-    conn: sa.Connection, article_id: int | None, entry: ParsedEntry, now: datetime, t: Thresholds
-) -> bool:
-    """A feed item changed. When its article's text is the feed's, the item's new title and
-    text are the article's new version; True when the article has full text, whose page is
-    then the place to look for the change."""
-    extraction = conn.execute(
-        sa.select(Article.extraction).where(Article.id == article_id)
-    ).scalar()
-    if article_id is None or extraction in (None, "pending"):
-        return False
-    if extraction == "full":
-        return True
-    text = html_to_text(entry.content or entry.summary or "")
-    set_text(conn, article_id, title=entry.title, text=text, reason="feed", now=now, link=None)
-    conn.execute(
-        sa.update(Article)
-        .where(Article.id == article_id)
-        .values(title=entry.title, html=entry.content or entry.summary, updated_at=now)
+    entries = tuple(
+        StoredEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8] is not None) for r in rows
     )
-    return False
+    known = {e.key for e in entries}
+    new_items = [i for i in items if i.key not in known]
+    by_canonical: dict[str, KnownArticle] = {}
+    links = sorted({i.canonical for i in new_items if i.canonical is not None})
+    for chunk in _chunks(links):
+        query = sa.select(Article.id, Article.canonical_url, Article.extraction)
+        for row in conn.execute(query.where(Article.canonical_url.in_(chunk))):
+            by_canonical[row.canonical_url] = KnownArticle(row.id, row.extraction)
+    by_text_hash: dict[str, int] = {}
+    hashes = sorted({i.text_hash for i in new_items if i.canonical is None and i.text_hash})
+    for chunk in _chunks(hashes):
+        query = sa.select(sa.func.min(Article.id), Article.content_hash)
+        query = query.where(Article.content_hash.in_(chunk)).group_by(Article.content_hash)
+        by_text_hash |= {digest: article_id for article_id, digest in conn.execute(query)}
+    return StoredFeed(feed_id, entries, by_canonical, by_text_hash)
 
 
-def _mark_removed(conn: sa.Connection, feed_id: int, keys: set[str], now: datetime) -> int:
-    """Mark entries gone from the feed document. Feeds list only their latest items, so only
-    entries newer than the oldest item still listed count as removed; older ones aged out."""
-    when = sa.func.coalesce(Entry.published, Entry.first_seen)
-    oldest = (
-        sa.select(sa.func.min(when))
-        .where(Entry.feed_id == feed_id, Entry.key.in_(list(keys)))
-        .scalar_subquery()
-    )
-    result = conn.execute(
-        sa.update(Entry)
-        .where(
-            Entry.feed_id == feed_id,
-            Entry.removed_at.is_(None),
-            Entry.key.not_in(list(keys)),
-            when > oldest,
+def apply_entries(
+    conn: sa.Connection,
+    intent: EntriesIntent,
+    items: Sequence[PreparedEntry],
+    now: datetime,
+    *,
+    thresholds: Thresholds = Thresholds(),
+) -> EntriesOutcome:
+    """Write an intent with executemany statements (no per-row ORM work)."""
+    article_ids = _insert_articles(conn, intent, items, now, thresholds)
+
+    def target(ref: ArticleRef) -> int:
+        return ref.id if ref.id is not None else article_ids[ref.new or 0]
+
+    if intent.new_entries:
+        conn.execute(
+            insert_ignore(conn, Entry, ["feed_id", "key"]),
+            [
+                _entry_fields(items[e.item])
+                | {
+                    "feed_id": intent.feed_id,
+                    "key": items[e.item].key,
+                    "first_seen": now,
+                    "last_seen": now,
+                    "removed_at": None,
+                    "history": [],
+                    "article_id": target(e.article),
+                }
+                for e in intent.new_entries
+            ],
         )
-        .values(removed_at=now)
+    _update_ids(conn, intent.seen, last_seen=now)
+    _update_ids(conn, intent.restored, removed_at=None)
+    if intent.rekeyed:
+        conn.execute(
+            sa.update(Entry)
+            .where(Entry.id == sa.bindparam("entry_id"))
+            .values(key=sa.bindparam("new_key"), guid=sa.bindparam("new_guid")),
+            [
+                {
+                    "entry_id": r.entry_id,
+                    "new_key": items[r.item].key,
+                    "new_guid": items[r.item].entry.guid,
+                }
+                for r in intent.rekeyed
+            ],
+        )
+        _update_ids(conn, [r.entry_id for r in intent.rekeyed], last_seen=now, removed_at=None)
+        conn.execute(
+            sa.update(Feed)
+            .where(Feed.id == intent.feed_id)
+            .values(guid_changes=Feed.guid_changes + len(intent.rekeyed))
+        )
+    _apply_changed(conn, intent.changed, items, now)
+    _update_ids(conn, intent.removed, removed_at=now)
+    if intent.refetch:  # a page never fetched successfully: another feed lists it now
+        conn.execute(
+            sa.update(Article)
+            .where(Article.id.in_(intent.refetch), Article.extraction.in_(NEVER_FETCHED))
+            .values(extraction=Extraction.PENDING, retry_count=0)
+        )
+    return EntriesOutcome(
+        new=len(intent.new_entries),
+        updated=len(intent.changed),
+        pending=[],
+        changed=[c.article_id for c in intent.changed if c.recheck and c.article_id],
+        guid_changes=len(intent.rekeyed),
+        removed=len(intent.removed),
     )
-    return result.rowcount or 0
 
 
-def _entry_fields(entry: ParsedEntry) -> dict[str, object]:
+def _insert_articles(
+    conn: sa.Connection,
+    intent: EntriesIntent,
+    items: Sequence[PreparedEntry],
+    now: datetime,
+    thresholds: Thresholds,
+) -> list[int]:
+    """Create the intent's new articles; their ids in `new_articles` order. A feed-text article
+    gets its fingerprint and its first revision at once (blobs packed by the worker)."""
+    rows = []
+    for new in intent.new_articles:
+        item = items[new.item]
+        entry, feed_text = item.entry, new.extraction == Extraction.FEED
+        row = {
+            "url": entry.link,
+            "canonical_url": item.canonical,
+            "title": entry.title,
+            "author": entry.author,
+            "published": entry.published or entry.updated,
+            "categories": list(entry.categories),
+            "text": item.text,
+            "html": entry.content or entry.summary,
+            "word_count": item.words,
+            "content_hash": item.text_hash if feed_text else None,
+            "extraction": str(new.extraction),
+            "created_at": now,
+            "updated_at": now,
+        }
+        simhash = item.simhash if feed_text else None
+        rows.append(row | _fingerprint_columns(simhash))
+    ids: list[int] = []
+    linked = [r for r in rows if r["canonical_url"] is not None]
+    if linked:  # another process may have inserted one of these links meanwhile: found below
+        statement = insert_ignore(conn, Article, ["canonical_url"])
+        found = dict(
+            (url, article_id)
+            for article_id, url in conn.execute(
+                statement.returning(Article.id, Article.canonical_url), linked
+            )
+        )
+        missing = [r["canonical_url"] for r in linked if r["canonical_url"] not in found]
+        if missing:
+            query = sa.select(Article.canonical_url, Article.id)
+            found |= dict(conn.execute(query.where(Article.canonical_url.in_(missing))).all())
+    else:
+        found = {}
+    linkless = [r for r in rows if r["canonical_url"] is None]
+    fresh = iter(
+        conn.execute(
+            sa.insert(Article).returning(Article.id, sort_by_parameter_order=True), linkless
+        ).scalars()
+        if linkless
+        else ()
+    )
+    for row in rows:
+        ids.append(found[row["canonical_url"]] if row["canonical_url"] else next(fresh))
+    _first_revisions(conn, intent, items, ids, now, thresholds)
+    return ids
+
+
+def _first_revisions(
+    conn: sa.Connection,
+    intent: EntriesIntent,
+    items: Sequence[PreparedEntry],
+    ids: Sequence[int],
+    now: datetime,
+    thresholds: Thresholds,
+) -> None:
+    """The first version of each new feed-text article, and its near-duplicate link."""
+    texts = [
+        (article_id, items[new.item])
+        for new, article_id in zip(intent.new_articles, ids, strict=True)
+        if new.extraction == Extraction.FEED and items[new.item].text_blob is not None
+    ]
+    if not texts:
+        return
+    put_packed(conn, [item.text_blob for _, item in texts if item.text_blob])
+    conn.execute(
+        sa.insert(Revision),
+        [
+            {
+                "article_id": article_id,
+                "created_at": now,
+                "title": item.entry.title,
+                "text_blob": item.text_blob.hash if item.text_blob else "",
+                "content_hash": item.text_hash,
+                "reason": "initial",
+            }
+            for article_id, item in texts
+        ],
+    )
+    for article_id, item in texts:  # only texts long enough to be compared at all
+        if item.words < thresholds.min_words:
+            continue
+        match = find_near_duplicate(conn, article_id, item.text, thresholds)
+        if match is not None:
+            conn.execute(
+                sa.update(Article)
+                .where(Article.id == article_id)
+                .values(duplicate_of=match.article_id, similarity=match.similarity)
+            )
+
+
+def _fingerprint_columns(simhash: int | None) -> dict[str, int | None]:
+    values = bands(simhash) if simhash is not None else (None,) * 4
+    return {"simhash": simhash} | {f"band{i}": value for i, value in enumerate(values)}
+
+
+def _apply_changed(
+    conn: sa.Connection,
+    changed: Sequence[ChangedEntry],
+    items: Sequence[PreparedEntry],
+    now: datetime,
+) -> None:
+    """New versions of known items: the old one goes to the entry's history."""
+    if not changed:
+        return
+    ids = [c.entry_id for c in changed]
+    old = {
+        row.id: row
+        for row in conn.execute(
+            sa.select(Entry.id, Entry.title, Entry.summary, Entry.content, Entry.history).where(
+                Entry.id.in_(ids)
+            )
+        )
+    }
+    replaced = iso_utc(now)
+    bodies = {
+        c.entry_id: pack(
+            json.dumps(
+                {"summary": old[c.entry_id].summary, "content": old[c.entry_id].content}
+            ).encode()
+        )
+        for c in changed
+    }
+    put_packed(conn, list(bodies.values()))
+    conn.execute(
+        sa.update(Entry)
+        .where(Entry.id == sa.bindparam("entry_id"))
+        .values(
+            {
+                **{name: sa.bindparam(f"new_{name}") for name in ENTRY_FIELDS},
+                "key": sa.bindparam("new_key"),
+                "content_hash": sa.bindparam("new_content_hash"),
+                "last_seen": sa.bindparam("new_last_seen"),
+                "removed_at": None,
+                "history": sa.bindparam("new_history"),
+            }
+        ),
+        [
+            {f"new_{name}": value for name, value in _entry_fields(items[c.item]).items()}
+            | {
+                "entry_id": c.entry_id,
+                "new_key": items[c.item].key,
+                "new_last_seen": now,
+                "new_history": [
+                    *(old[c.entry_id].history or []),
+                    {
+                        "title": old[c.entry_id].title,
+                        "body": bodies[c.entry_id].hash,
+                        "replaced_at": replaced,
+                    },
+                ],
+            }
+            for c in changed
+        ],
+    )
+    for c in changed:  # the article's text is this feed's: its edit is the article's new version
+        if not c.feed_revision or c.article_id is None:
+            continue
+        item = items[c.item]
+        set_text(
+            conn,
+            c.article_id,
+            title=item.entry.title,
+            text=item.text,
+            reason="feed",
+            now=now,
+            link=None,
+        )
+        conn.execute(
+            sa.update(Article)
+            .where(Article.id == c.article_id)
+            .values(
+                title=item.entry.title,
+                html=item.entry.content or item.entry.summary,
+                updated_at=now,
+            )
+        )
+
+
+def _update_ids(conn: sa.Connection, ids: Sequence[int], **values: object) -> None:
+    for chunk in _chunks(list(ids)):
+        conn.execute(sa.update(Entry).where(Entry.id.in_(chunk)).values(**values))
+
+
+def _chunks(values: list[Any], size: int = ID_CHUNK) -> list[list[Any]]:
+    """Slices of `values` small enough for SQLite's bind-parameter limit."""
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+ENTRY_FIELDS = (
+    "guid",
+    "link",
+    "title",
+    "author",
+    "summary",
+    "content",
+    "categories",
+    "enclosures",
+    "published",
+    "updated",
+)
+
+
+def _entry_fields(item: PreparedEntry) -> dict[str, object]:
+    entry = item.entry
     return {
         "guid": entry.guid,
         "link": entry.link,
@@ -191,56 +423,8 @@ def _entry_fields(entry: ParsedEntry) -> dict[str, object]:
         "enclosures": list(entry.enclosures),
         "published": entry.published,
         "updated": entry.updated,
+        "content_hash": item.fingerprint,
     }
-
-
-def _resolve_article(
-    conn: sa.Connection, entry: ParsedEntry, *, fulltext: bool, thresholds: Thresholds
-) -> int:
-    """The article an entry is a source of: found by canonical URL (or text, for a linkless
-    item), else created: `pending` when its page is still to be fetched."""
-    feed_text = html_to_text(entry.content or entry.summary or "")
-    canonical = canonical_url(entry.link) if entry.link else None
-    digest = content_hash(feed_text) if feed_text else None
-    if canonical is not None:
-        found = conn.execute(
-            sa.select(Article.id).where(Article.canonical_url == canonical)
-        ).scalar()
-    elif digest is not None:
-        found = conn.execute(sa.select(Article.id).where(Article.content_hash == digest)).scalar()
-    else:  # no link and no text (a title-only item): nothing to match it by
-        found = None
-    if found is not None:
-        return found
-    now = utcnow()
-    pending = fulltext and canonical is not None
-    values = {
-        "url": entry.link,
-        "canonical_url": canonical,
-        "title": entry.title,
-        "author": entry.author,
-        "published": entry.published or entry.updated,
-        "categories": list(entry.categories),
-        "text": feed_text,
-        "html": entry.content or entry.summary,
-        "word_count": word_count(feed_text),
-        "content_hash": None if pending else digest,
-        "extraction": "pending" if pending else "feed",
-        "created_at": now,
-        "updated_at": now,
-    }
-    new_id = conn.execute(
-        insert_ignore(conn, Article, ["canonical_url"]).values(**values).returning(Article.id)
-    ).scalar()
-    if new_id is None:  # another process inserted the same canonical URL meanwhile
-        return conn.execute(
-            sa.select(Article.id).where(Article.canonical_url == canonical)
-        ).scalar_one()
-    if not pending and feed_text:
-        set_text(
-            conn, new_id, title=entry.title, text=feed_text, reason="feed", now=now, link=thresholds
-        )
-    return new_id
 
 
 def _pending_articles(conn: sa.Connection, feed_id: int) -> list[int]:

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.errors import UsageError
+from ingest.identity import content_hash
+from ingest.parse.sanitize import html_to_text
 from ingest.store.engine import reading
 from ingest.store.models import Article, Entry, Feed, valid_id
 from ingest.store.revisions import revisions_of
@@ -43,8 +45,20 @@ def article_record(article: sa.RowMapping, sources: Sequence[dict[str, Any]]) ->
         "similarity": article["similarity"],
         "revisions": article["revision_count"],
         "removed_at": _iso(article["removed_at"]),
-        "sources": list(sources),
+        "text_from": text_from(article, sources),
+        "sources": [{k: v for k, v in s.items() if k != "text_hash"} for s in sources],
     }
+
+
+def text_from(article: sa.RowMapping, sources: Sequence[dict[str, Any]]) -> str | None:
+    """Who supplied the article's text: `page`, or the URL of the feed whose item text it is
+    (the page was never fetched successfully: a feed's words are never shown as the page's)."""
+    if article["extraction"] == "full":
+        return "page"
+    for source in sources:
+        if article["content_hash"] and source["text_hash"] == article["content_hash"]:
+            return str(source["feed_url"])
+    return None
 
 
 def _sources(conn: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
@@ -59,13 +73,21 @@ def _sources(conn: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[
             Entry.removed_at,
             Entry.history,
             Entry.enclosures,
+            Entry.summary,
+            Entry.content,
+            Article.extraction,
         )
+        .join(Article, Article.id == Entry.article_id)
         .join(Feed, Feed.id == Entry.feed_id)
         .where(Entry.article_id.in_(list(article_ids)))
         .order_by(Entry.id)
     )
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for article_id, feed_url, guid, title, link, published, removed_at, history, media in rows:
+    for row in rows:
+        article_id, feed_url, guid, title, link, published, removed_at, history, media = row[:9]
+        own_text = None  # only needed to attribute a text that is not the page's
+        if row.extraction != "full":
+            own_text = content_hash(html_to_text(row.content or row.summary or ""))
         found[article_id].append(
             {
                 "feed_url": feed_url,
@@ -79,6 +101,7 @@ def _sources(conn: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[
                 "earlier_titles": [
                     {"title": v["title"], "replaced_at": v["replaced_at"]} for v in history or []
                 ],
+                "text_hash": own_text,
             }
         )
     return found

@@ -1,0 +1,111 @@
+"""The CPU work of a feed update, done next to parsing in the worker process: per item its key,
+canonical link, fingerprint, plain text, text hash, SimHash and compressed revision text.
+
+Pure functions. One bad item never costs the others: an item that cannot be prepared becomes a
+`Skipped` value (index and reason) and its siblings go on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from ingest.dedupe import text_print
+from ingest.identity import (
+    canonical_url,
+    content_hash,
+    entry_fingerprint,
+    entry_key,
+    word_count,
+)
+from ingest.parse import parse_feed
+from ingest.parse.sanitize import html_to_text
+from ingest.records import ParsedEntry, ParsedFeed
+from ingest.update.packed import PackedBlob, pack
+
+# C0 controls but tab, newline and carriage return, plus DEL: not XML text, and NUL is refused
+# by PostgreSQL. Feeds carry them by mistake; the item is kept without them.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedEntry:
+    """A feed item and everything computed from it that the decision and the write need."""
+
+    entry: ParsedEntry
+    key: str
+    fingerprint: str  # entry_fingerprint: a change is a new version of the entry
+    canonical: str | None  # canonical_url of the link
+    text: str  # the item's own text (content, else summary) as plain text
+    text_hash: str | None  # content_hash of `text`, None when empty
+    words: int
+    simhash: int | None  # of `text` (None when empty)
+    text_blob: PackedBlob | None  # `text` compressed, for a revision
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An item that could not be prepared: kept out, said in the report."""
+
+    index: int
+    title: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedFeed:
+    feed: ParsedFeed
+    entries: tuple[PreparedEntry, ...]
+    skipped: tuple[Skipped, ...] = ()
+
+
+def clean(value: str | None) -> str | None:
+    """`value` without control characters (see `_CONTROLS`)."""
+    return None if value is None else _CONTROLS.sub("", value)
+
+
+def prepare_entry(entry: ParsedEntry) -> PreparedEntry:
+    entry = replace(
+        entry,
+        guid=clean(entry.guid),
+        link=clean(entry.link),
+        title=clean(entry.title),
+        author=clean(entry.author),
+        summary=clean(entry.summary),
+        content=clean(entry.content),
+        categories=tuple(c for c in map(clean, entry.categories) if c),
+        enclosures=tuple(e for e in map(clean, entry.enclosures) if e),
+    )
+    text = html_to_text(entry.content or entry.summary or "")
+    return PreparedEntry(
+        entry=entry,
+        key=entry_key(entry),
+        fingerprint=entry_fingerprint(entry),
+        canonical=canonical_url(entry.link) if entry.link else None,
+        text=text,
+        text_hash=content_hash(text) if text else None,
+        words=word_count(text),
+        simhash=text_print(text).simhash if text else None,
+        text_blob=pack(text.encode()) if text else None,
+    )
+
+
+def prepare_entries(
+    entries: tuple[ParsedEntry, ...],
+) -> tuple[tuple[PreparedEntry, ...], tuple[Skipped, ...]]:
+    prepared: list[PreparedEntry] = []
+    skipped: list[Skipped] = []
+    for index, entry in enumerate(entries):
+        try:
+            prepared.append(prepare_entry(entry))
+        except Exception as exc:  # one hostile item must not cost its siblings
+            skipped.append(Skipped(index, entry.title, f"{type(exc).__name__}: {exc}"))
+    return tuple(prepared), tuple(skipped)
+
+
+def parse_and_prepare(body: bytes, headers: dict[str, str], url: str) -> PreparedFeed:
+    """`parse_feed` plus the items' preparation: what the worker process returns."""
+    feed = parse_feed(body, headers, url)
+    prepared, skipped = prepare_entries(feed.entries)
+    # the feed keeps the cleaned items themselves: pickled once, shared with `prepared`
+    return PreparedFeed(replace(feed, entries=tuple(p.entry for p in prepared)), prepared, skipped)
