@@ -107,4 +107,5 @@ def test_starts_are_spaced_by_delay() -> None:
         return starts
 
     starts = asyncio.run(main())
-    assert all(b - a >= 0.1 for a, b in itertools.pairwise(starts))
+    # the event loop's timer may wake a millisecond early (its clock resolution)
+    assert all(b - a >= 0.09 for a, b in itertools.pairwise(starts)), starts

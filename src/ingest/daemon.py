@@ -136,6 +136,7 @@ class Daemon:
         self._last_tick = started
         db, engine, room = self.pipeline.db, self.engine, self.settings.batch_size
         await db(feeds.renew_leases, engine, self.owner, utcnow() + self.lease)
+        await self.pipeline.hosts.refresh()  # Retry-After blocks other nodes received
         if room > len(self._feeds):
             claimed = await db(
                 feeds.claim_feeds,

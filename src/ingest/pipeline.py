@@ -72,14 +72,17 @@ class Pipeline:
             max_workers=settings.workers or os.cpu_count() or 1,
             context=multiprocessing.get_context("forkserver"),
         )
-        # Host waits live in the archive, so concurrent fetches and daemons all respect them;
-        # their queries run on the writer thread: no second writer contending for SQLite's lock.
-        gate = DbHostGate(engine, settings.per_host_concurrency, settings.host_delay, run=self.db)
-        self.fetcher = Fetcher(settings, gate)
+        # Spacing per host in memory; Retry-After blocks shared through the archive (recorded
+        # at once, read once per batch: `refresh_hosts`), on the writer thread.
+        self.hosts = DbHostGate(
+            engine, settings.per_host_concurrency, settings.host_delay, run=self.db
+        )
+        self.fetcher = Fetcher(settings, self.hosts)
         self._articles: dict[int, asyncio.Task[bool]] = {}  # in flight: one fetch per article
 
     async def __aenter__(self) -> Pipeline:
         await self.fetcher.__aenter__()
+        await self.hosts.refresh()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
