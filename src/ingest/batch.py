@@ -21,6 +21,7 @@ from ingest.store.hosts import blocked_hosts
 from ingest.store.models import Feed, utcnow
 
 ALL = 1_000_000  # a one-off fetch claims every feed at once
+RECENTLY = timedelta(seconds=60)  # a feed a daemon polled this recently is not polled again
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,12 @@ async def fetch_once(
         if (feed_ids is None or f.id in feed_ids)
         and (wait := not_before(f, blocked, now, named=feed_ids is not None))
     }
+    if feed_ids is None:  # beside a running daemon: what it polled moments ago is not asked again
+        polled = fetchlog.fetched_by_daemons(engine, now - RECENTLY)
+        for f in known:
+            if f.id in polled and f.id not in waiting and _active(f):
+                until = polled[f.id] + RECENTLY
+                waiting[f.id] = Waiting(f.url, until, "a running daemon polled it moments ago")
     candidates = feed_ids if feed_ids is not None else [f.id for f in known]
     to_claim = [i for i in candidates if i not in waiting]
     states = feeds.claim_feeds(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -57,6 +57,23 @@ def recent_fetches(
     # A read: DEFERRED, so `ingest log` never waits for (or blocks) a running fetch's writes.
     with reading(engine) as conn:
         return [FetchLog.model_validate(dict(row)) for row in conn.execute(query).mappings()]
+
+
+def fetched_by_daemons(engine: Engine, since: datetime) -> dict[int, datetime]:
+    """Feeds a daemon fetched since `since` → when last: a one-off fetch started beside a
+    running daemon leaves them be (they were just polled; asking again is a duplicate)."""
+    query = (
+        sa.select(FetchLog.feed_id, sa.func.max(FetchLog.at))
+        .where(
+            FetchLog.kind == "feed",
+            FetchLog.at >= since,
+            FetchLog.owner.like("daemon:%"),
+            FetchLog.feed_id.is_not(None),
+        )
+        .group_by(FetchLog.feed_id)
+    )
+    with reading(engine) as conn:
+        return {feed_id: at for feed_id, at in conn.execute(query)}
 
 
 def prune_fetch_log(engine: Engine, retention_days: int) -> int:
