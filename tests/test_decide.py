@@ -24,6 +24,7 @@ from ingest.update.decide import (
     Rekeyed,
     StoredEntry,
     StoredFeed,
+    TextMatch,
     decide_entries,
 )
 from ingest.update.prepare import PreparedEntry, parse_and_prepare, prepare_entries, prepare_entry
@@ -97,7 +98,7 @@ def test_an_item_joins_the_archived_article_of_its_canonical_link(
 
 def test_linkless_items_join_by_exact_text_and_items_of_one_document_share_articles() -> None:
     note = item("n", None, "Same  text")
-    archived = StoredFeed(1, by_text_hash={note.text_hash or "": 9})
+    archived = StoredFeed(1, by_text_hash={note.text_hash or "": (TextMatch(9, "n", None),)})
     assert decide_entries(archived, [note], NOW, fulltext=True).new_entries == (
         NewEntry(0, ArticleRef(id=9)),
     )
@@ -213,7 +214,10 @@ def _state(data: dict[str, Any], items: tuple[PreparedEntry, ...]) -> StoredFeed
         data["feed_id"],
         entries,
         {url: KnownArticle(**a) for url, a in data["by_canonical"].items()},
-        {ref(digest): article for digest, article in data["by_text_hash"].items()},
+        {
+            ref(digest): tuple(TextMatch(**m) for m in matches)
+            for digest, matches in data["by_text_hash"].items()
+        },
     )
 
 

@@ -184,3 +184,21 @@ def test_migrations_create_exactly_the_models_on_postgresql(pg_url: str) -> None
     with open_archive(pg_url).connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_object": is_index_object})
         assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_opening_a_current_archive_is_one_read_that_never_waits_for_writers(db_url: str) -> None:
+    """The schema check at open takes no write lock (a daemon may hold it for a while) and
+    imports no Alembic when there is nothing to migrate."""
+    open_archive(db_url)
+    writer = open_archive(db_url)
+    with writer.begin() as conn:  # BEGIN IMMEDIATE: the write lock, held
+        conn.exec_driver_sql("UPDATE feed SET title = title")
+        probe = (
+            "import sys; from ingest.store.engine import open_archive; "
+            f"open_archive({db_url!r}); print('alembic' in sys.modules)"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=20
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

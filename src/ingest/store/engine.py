@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
@@ -77,7 +76,14 @@ def _sqlite_engine(url: sa.URL) -> Engine:
 
 
 def upgrade(engine: Engine) -> None:
-    """Apply pending migrations; concurrent openers serialize on a lock."""
+    """Bring the schema to the head revision. When it is there already (nearly every open), one
+    read in a deferred transaction says so: no write lock, no Alembic import. Otherwise pending
+    migrations are applied; concurrent openers serialize on a lock."""
+    if current_revision(engine) == head_revision():
+        return
+    from alembic import command  # only when there is something to migrate: a slow import
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
@@ -85,6 +91,28 @@ def upgrade(engine: Engine) -> None:
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7403161)")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The archive's schema revision, None for a new (or pre-Alembic) archive."""
+    with reading(engine) as conn, conn.begin():
+        try:
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError):  # no such table yet
+            return None
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\b[^=]*=\s*(?:\"([^\"]*)\"|None)", re.M)
+
+
+def head_revision() -> str:
+    """The newest migration: the one no other migration names as its `down_revision`."""
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for kind, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            (revisions if kind == "revision" else parents).add(value)
+    [head] = revisions - parents - {""}
+    return head
 
 
 def reading(engine: Engine) -> sa.Connection:

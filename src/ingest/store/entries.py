@@ -32,6 +32,7 @@ from ingest.update.decide import (
     KnownArticle,
     StoredEntry,
     StoredFeed,
+    TextMatch,
     decide_entries,
 )
 from ingest.update.packed import pack
@@ -115,12 +116,14 @@ def load_state(conn: sa.Connection, feed_id: int, items: Sequence[PreparedEntry]
         query = sa.select(Article.id, Article.canonical_url, Article.extraction)
         for row in conn.execute(query.where(Article.canonical_url.in_(chunk))):
             by_canonical[row.canonical_url] = KnownArticle(row.id, row.extraction)
-    by_text_hash: dict[str, int] = {}
+    by_text_hash: dict[str, tuple[TextMatch, ...]] = {}
     hashes = sorted({i.text_hash for i in new_items if i.canonical is None and i.text_hash})
     for chunk in _chunks(hashes):
-        query = sa.select(sa.func.min(Article.id), Article.content_hash)
-        query = query.where(Article.content_hash.in_(chunk)).group_by(Article.content_hash)
-        by_text_hash |= {digest: article_id for article_id, digest in conn.execute(query)}
+        query = sa.select(Article.content_hash, Article.id, Article.title, Article.url)
+        query = query.where(Article.content_hash.in_(chunk)).order_by(Article.id)
+        for row in conn.execute(query):
+            found = TextMatch(row.id, row.title, row.url)
+            by_text_hash[row.content_hash] = (*by_text_hash.get(row.content_hash, ()), found)
     return StoredFeed(feed_id, entries, by_canonical, by_text_hash)
 
 

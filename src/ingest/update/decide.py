@@ -70,13 +70,22 @@ class KnownArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class TextMatch:
+    """An archived article with the same text hash as a link-less item (a candidate to join)."""
+
+    id: int
+    title: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredFeed:
     """The feed's stored entries, and the archived articles the document's items may join."""
 
     feed_id: int
     entries: tuple[StoredEntry, ...] = ()
     by_canonical: Mapping[str, KnownArticle] = field(default_factory=dict)
-    by_text_hash: Mapping[str, int] = field(default_factory=dict)
+    by_text_hash: Mapping[str, tuple[TextMatch, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +241,12 @@ def _never_fetched(stored: StoredFeed, item: PreparedEntry) -> bool:
     return known is not None and known.extraction in NEVER_FETCHED
 
 
+def _same_text(item: PreparedEntry, candidates: Sequence[TextMatch]) -> int | None:
+    """The archived article a link-less item is by its text: the earliest with the same text
+    hash. (The seam where a stricter rule, e.g. titles that must agree for short texts, goes.)"""
+    return candidates[0].id if candidates else None
+
+
 def _article_for(
     item: PreparedEntry,
     index: int,
@@ -249,7 +264,7 @@ def _article_for(
         if item.canonical in by_canonical:
             return ArticleRef(new=by_canonical[item.canonical])
     elif item.text_hash is not None:
-        if (found := stored.by_text_hash.get(item.text_hash)) is not None:
+        if (found := _same_text(item, stored.by_text_hash.get(item.text_hash, ()))) is not None:
             return ArticleRef(id=found)
         if item.text_hash in by_hash:
             return ArticleRef(new=by_hash[item.text_hash])
