@@ -128,9 +128,7 @@ def run_reader(urls: list[str], workers: int) -> dict[str, float]:
     return {"first_poll_s": first, "repoll_s": again, "entries": entries}
 
 
-def run_ingest(
-    urls: list[str], host_delay: float | None, profile: Path | None
-) -> dict[str, float]:
+def run_ingest(urls: list[str], host_delay: float | None, profile: Path | None) -> dict[str, float]:
     from ingest.store import feeds
     from ingest.store.engine import open_archive
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from ingest.errors import UsageError
 from ingest.identity import feed_url
 from ingest.records import FeedState
+from ingest.store.engine import reading
 from ingest.store.leases import free, take_leases
 from ingest.store.models import Article, Entry, Feed, FeedAlias, utcnow, valid_id
 from ingest.store.upsert import insert_ignore
