@@ -12,9 +12,6 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-import courlan
-from w3lib.url import canonicalize_url
-
 from ingest.errors import UsageError
 from ingest.records import ParsedEntry
 
@@ -38,6 +35,9 @@ def feed_url(url: str) -> str:
 
 def canonical_url(url: str) -> str:
     """The URL every copy of one page shares: no tracking parameters, fragment or default port."""
+    import courlan  # slow imports: only where URLs are compared (not for reading the archive)
+    from w3lib.url import canonicalize_url
+
     url = url.strip()
     try:
         return canonicalize_url(courlan.normalize_url(url))

@@ -13,12 +13,10 @@ from ingest.cli.context import AppContext
 from ingest.cli.output import Format, err, print_json, print_table
 from ingest.errors import UsageError
 from ingest.feedsfile import declared_feeds
-from ingest.fetch import Fetcher
 from ingest.health import feeds_with_health
 from ingest.identity import check_url, feed_url
 from ingest.store import feeds as store
 from ingest.store.models import utcnow
-from ingest.subscribe import Subscription, subscribe
 
 app = typer.Typer(help="Add, list, disable and remove feeds.", no_args_is_help=True)
 
@@ -42,6 +40,9 @@ def add(
     for url in urls:
         check_url(url)  # reject bad input before any network or archive work
     engine, settings = app_ctx.engine, app_ctx.settings
+
+    from ingest.fetch import Fetcher  # the HTTP stack: imported by the commands that fetch
+    from ingest.subscribe import Subscription, subscribe
 
     async def run() -> list[Subscription | UsageError]:
         async with Fetcher(settings) as fetcher:

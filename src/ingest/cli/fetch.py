@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ingest.batch import fetch_once, sync_feeds_files
 from ingest.cli.context import AppContext
 from ingest.cli.output import err, out, print_table
-from ingest.pipeline import FeedReport
-from ingest.recheck import recheck_now
 from ingest.store import feeds as store
+
+if TYPE_CHECKING:
+    from ingest.pipeline import FeedReport
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,9 @@ def fetch(
 
     Exit code 0 when every feed was fine, 1 when some failed (the summary says which and why).
     """
+    from ingest.batch import fetch_once, sync_feeds_files  # the fetch stack: only for fetching
+    from ingest.recheck import recheck_now
+
     app_ctx: AppContext = ctx.obj
     settings, engine = app_ctx.settings, app_ctx.engine
     if no_fulltext:

@@ -11,7 +11,6 @@ import typer
 
 from ingest.cli.output import err
 from ingest.errors import UsageError
-from ingest.importing import import_outlines
 from ingest.opml import OpmlError, Subscribed, read_opml, write_opml
 from ingest.store import feeds as store
 
@@ -44,6 +43,10 @@ def import_(
     except OpmlError as exc:
         raise UsageError(f"{path}: {exc}") from None
     app_ctx = ctx.obj
+    from ingest.importing import (
+        import_outlines,
+    )  # imported by this command only: fast start for the others
+
     report = asyncio.run(import_outlines(app_ctx.engine, app_ctx.settings, outlines, check=check))
     for added in report.added:
         note = f" ({added.note})" if added.note else ""

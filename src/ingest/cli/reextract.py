@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from ingest.cli.output import err
-from ingest.reextract import reextract as run_reextract
 from ingest.store.queries import require_articles
 
 
@@ -30,6 +29,8 @@ def reextract(
     fetched; a changed text becomes a new revision. Exit 1 when some could not be extracted."""
     if article_ids:
         require_articles(ctx.obj.engine, article_ids)
+    from ingest.reextract import reextract as run_reextract  # this command's stack only
+
     outcomes = asyncio.run(
         run_reextract(ctx.obj.engine, ctx.obj.settings, article_ids or None, outdated=outdated)
     )

@@ -14,8 +14,6 @@ import typer
 
 from ingest.cli.context import AppContext
 from ingest.cli.output import Format, print_json, print_table
-from ingest.daemon import Daemon
-from ingest.metrics import Metrics
 from ingest.store import nodes
 from ingest.store.writerlock import WriterLock
 from ingest.timestamps import iso_utc
@@ -84,6 +82,9 @@ def run(
     lock = WriterLock(settings.db_url)
     lock.acquire()  # before opening: a refused daemon touches nothing
     try:
+        from ingest.daemon import Daemon  # this command's stack only
+        from ingest.metrics import Metrics
+
         daemon = Daemon(app_ctx.engine, settings, Metrics())
         asyncio.run(daemon.run())
     finally:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from aiohttp import web
 
 from ingest.cli.context import AppContext
 from ingest.cli.output import err
 from ingest.errors import UsageError
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 SHUTDOWN_SECONDS = 3.0  # running requests get this long after SIGTERM; queries are interrupted
 
@@ -53,6 +55,8 @@ def serve(
 
 async def _serve(app: web.Application, host: str, port: int) -> None:
     """Listen until SIGTERM or SIGINT, then stop within SHUTDOWN_SECONDS."""
+    from aiohttp import web  # the web stack loads only for `serve`
+
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS, access_log=None)
     await runner.setup()
     try:

@@ -10,8 +10,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.errors import UsageError
-from ingest.identity import content_hash
-from ingest.parse.sanitize import html_to_text
 from ingest.store.engine import reading
 from ingest.store.models import Article, Entry, Feed, valid_id
 from ingest.store.revisions import revisions_of
@@ -83,6 +81,9 @@ def _sources(conn: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[
         .order_by(Entry.id)
     )
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    from ingest.identity import content_hash  # only to attribute feed text: HTML parsing
+    from ingest.parse.sanitize import html_to_text
+
     for row in rows:
         article_id, feed_url, guid, title, link, published, removed_at, history, media = row[:9]
         own_text = None  # only needed to attribute a text that is not the page's
