@@ -183,6 +183,7 @@ def summarize_profile(raw: str, top: int = 30) -> str:
     """Inclusive share of samples per frame, per process kind (main vs workers), from py-spy's
     raw (collapsed stacks) output: what a reader of the profile needs to quote."""
     per_process: dict[str, Counter[str]] = {}
+    leaves: dict[str, Counter[str]] = {}
     totals: Counter[str] = Counter()
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
@@ -195,10 +196,14 @@ def summarize_profile(raw: str, top: int = 30) -> str:
         counter = per_process.setdefault(kind, Counter())
         for frame in seen:
             counter[frame] += int(count)
+        leaves.setdefault(kind, Counter())[_short(frames[-1])] += int(count)
     out = []
     for kind, counter in sorted(per_process.items()):
         out.append(f"== {kind}: {totals[kind]} samples (inclusive share of its samples)")
         for frame, count in counter.most_common(top):
+            out.append(f"{100 * count / totals[kind]:5.1f}%  {frame}")
+        out.append(f"-- {kind}: top frames by own time (self share)")
+        for frame, count in leaves[kind].most_common(top // 2):
             out.append(f"{100 * count / totals[kind]:5.1f}%  {frame}")
         out.append("")
     return "\n".join(out)

@@ -244,16 +244,24 @@ def _insert_articles(
             found |= dict(conn.execute(query.where(Article.canonical_url.in_(missing))).all())
     else:
         found = {}
-    linkless = [r for r in rows if r["canonical_url"] is None]
-    fresh = iter(
-        conn.execute(
-            sa.insert(Article).returning(Article.id, sort_by_parameter_order=True), linkless
-        ).scalars()
-        if linkless
-        else ()
+    # link-less articles differ by text hash (the decider joins equal texts): one multi-row
+    # INSERT … RETURNING maps ids back by hash; the rare ones without any text go one by one
+    by_hash = [r for r in rows if r["canonical_url"] is None and r["content_hash"]]
+    hashed = dict(
+        (digest, article_id)
+        for article_id, digest in (
+            conn.execute(sa.insert(Article).returning(Article.id, Article.content_hash), by_hash)
+            if by_hash
+            else ()
+        )
     )
     for row in rows:
-        ids.append(found[row["canonical_url"]] if row["canonical_url"] else next(fresh))
+        if row["canonical_url"] is not None:
+            ids.append(found[row["canonical_url"]])
+        elif row["content_hash"]:
+            ids.append(hashed[row["content_hash"]])
+        else:
+            ids.append(conn.execute(sa.insert(Article).values(**row)).inserted_primary_key[0])
     _first_revisions(conn, intent, items, ids, now, thresholds)
     return ids
 
