@@ -23,8 +23,11 @@ lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
-bench: install
+bench: install  ## the benchmark suite (README "Benchmarks"); reader and py-spy come with the bench extra
+	$(PY) -m pip install -q -e '.[dev,bench]'
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/polling.py
+	$(PY) benchmarks/growth.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
