@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import Cli, Site
 from tests.daemons import free_port, wait_for
 from tests.webarchive import SEED_TITLE, Served, wait_until_serving
 
@@ -216,3 +216,27 @@ def test_serve_refuses_a_port_in_use_and_bad_addresses_in_one_line(
         done = cli("--db", served.cli.db_url, "serve", "--host", host, "--port", "0")
         assert done.returncode == 2 and done.stderr.startswith("error: cannot listen"), done.stderr
         assert done.stderr.count("\n") == 1
+
+
+@pytest.mark.postgres
+def test_api_pages_and_atom_on_postgresql(pg_url: str, site: Site, tmp_path: Path) -> None:
+    cli = Cli(tmp_path, pg_url)
+    site.serve_all()
+    assert cli("feeds", "add", site.url("/feed.rss")).returncode == 0
+    assert cli("fetch").returncode == 0
+    port = free_port()
+    proc = cli.popen("serve", "--port", str(port))
+    served = Served(f"http://127.0.0.1:{port}", cli, site)
+    try:
+        wait_until_serving(served.base, proc)
+        listed = served.get("/api/articles?limit=2&since=2018-07-01")[1]
+        assert listed["articles"][0]["title"] == SEED_TITLE
+        [hit] = served.get("/api/search?q=Temasek&lang=en")[1]["hits"]
+        assert hit["title"] == SEED_TITLE
+        for query in ("a\x00b", '"unbalanced', "zeta* eta* theta*", "x" * 999, "!:&|()"):
+            assert served.get("/api/search?q=" + quote(query))[0] in (200, 400)
+        assert served.fetch(f"/articles/{hit['id']}")[0] == 200
+        assert served.fetch("/feeds/1.atom")[0] == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
