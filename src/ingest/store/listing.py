@@ -179,12 +179,17 @@ def feed_articles(
     columns: list[Any] = [*SUMMARY_COLUMNS, Article.updated_at]
     if text_chars:
         columns.append(_cut(Article.text, text_chars))
-    query = (
-        sa.select(*columns, Entry.first_seen)
-        .join(Entry, Entry.article_id == Article.id)
+    recent = (  # the entries first: no article text is read for the ones not shown
+        sa.select(Entry.article_id, Entry.first_seen, Entry.id)
         .where(Entry.feed_id == feed_id)
         .order_by(Entry.first_seen.desc(), Entry.id.desc())
         .limit(limit)
+        .subquery()
+    )
+    query = (
+        sa.select(*columns)
+        .join(recent, recent.c.article_id == Article.id)
+        .order_by(recent.c.first_seen.desc(), recent.c.id.desc())
     )
     with reading(engine) as conn:
         rows = conn.execute(query).mappings().all()
