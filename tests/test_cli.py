@@ -77,7 +77,7 @@ def test_out_of_range_ids_are_unknown_not_crashes(cli: Cli) -> None:
 def test_unreachable_database_path(cli: Cli, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    done = cli("--db", f"sqlite:///{blocker}/sub/ingest.db", "feeds", "list")
+    done = cli("--db", f"sqlite:///{blocker}/sub/ingest.db", "fetch")
     assert_one_line_error(done, 2, "cannot create")
     assert_one_line_error(cli("--db", "nonsense://", "feeds", "list"), 2, "archive")
     # a database server that does not answer may come back: 75 (EX_TEMPFAIL), retried by systemd

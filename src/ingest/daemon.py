@@ -63,25 +63,21 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        runner = None
+        if self.metrics is not None and self.settings.metrics_port:
+            # first: a port in use is one error line before anything starts (exit 2)
+            runner = await serve(
+                self.metrics, self.settings.metrics_host, self.settings.metrics_port, self.healthy
+            )
         nodes.register(self.engine, self.owner, "daemon")
         log.info("daemon %s started on %s", self.owner, self.engine.url.render_as_string())
-        runner = None
+        if runner is not None:
+            host, port = self.settings.metrics_host, self.settings.metrics_port
+            log.info("metrics on http://%s:%d/metrics", host, port)
         try:
             async with Pipeline(self.engine, self.settings, self.owner) as pipeline:
                 self._pipeline = pipeline
                 await self.sync_files()
-                if self.metrics is not None and self.settings.metrics_port:
-                    runner = await serve(
-                        self.metrics,
-                        self.settings.metrics_host,
-                        self.settings.metrics_port,
-                        self.healthy,
-                    )
-                    log.info(
-                        "metrics on http://%s:%d/metrics",
-                        self.settings.metrics_host,
-                        self.settings.metrics_port,
-                    )
                 scheduler = self._scheduler()
                 scheduler.start()
                 try:

@@ -6,6 +6,7 @@ loop, bound to 127.0.0.1 unless told otherwise: metrics are for the local scrape
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
@@ -18,6 +19,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from ingest.errors import UsageError
 from ingest.pipeline import FeedReport
 from ingest.store.nodes import Overview
 
@@ -96,5 +98,12 @@ async def serve(
     app.router.add_get("/healthz", health_page)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:  # in use, or not an address of this machine: say so, exit 2
+        await runner.cleanup()
+        raise UsageError(
+            f"cannot serve metrics on {host}:{port}: {os.strerror(exc.errno) if exc.errno else exc}"
+            " (choose another --metrics-port / metrics_port)"
+        ) from None
     return runner

@@ -20,6 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError
 
 from ingest import schedule
 from ingest.config import Settings
@@ -32,6 +33,7 @@ from ingest.parse import NotAFeedError
 from ingest.parse.problems import feed_problems
 from ingest.records import Extracted, FeedState, FetchResult, ParsedFeed
 from ingest.store import articles, entries, feeds, fetchlog, queue
+from ingest.store.engine import damage_message
 from ingest.store.hosts import DbHostGate
 from ingest.store.models import utcnow
 from ingest.update.prepare import parse_and_prepare
@@ -133,6 +135,8 @@ class Pipeline:
             try:
                 report = await self.update_feed(state)
             except Exception as exc:  # a bug must not stop the batch: record it on the feed
+                if isinstance(exc, DatabaseError) and damage_message(exc):
+                    raise  # the archive itself is damaged, not this feed: stop the run
                 log.exception("internal error updating %s", state.url)
                 report = FeedReport(state.id, state.url, "failed", error=f"internal: {exc!r}")
                 await self._complete_failure(state, ErrorClass.INTERNAL, repr(exc), None)

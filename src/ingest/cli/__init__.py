@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import DatabaseError
 from typer.exceptions import TyperException
 
 from ingest import __version__
@@ -20,7 +21,8 @@ from ingest.cli import articles, feeds, fetch, log, opml, reextract, run, search
 from ingest.cli.context import AppContext
 from ingest.cli.help import plain_help
 from ingest.cli.output import fail
-from ingest.errors import IngestError
+from ingest.errors import IngestError, StorageError
+from ingest.store.engine import damage_message, reason
 
 app = typer.Typer(
     name="ingest",
@@ -101,6 +103,10 @@ def main() -> None:
         if os.environ.get("INGEST_DEBUG"):
             raise
         fail(exc)
+    except DatabaseError as exc:  # met by whichever query reads a damaged page, in any command
+        if os.environ.get("INGEST_DEBUG"):
+            raise
+        fail(StorageError(damage_message(exc) or f"archive error: {reason(exc)}"))
     except (KeyboardInterrupt, typer.Abort):
         sys.exit(130)
     except BrokenPipeError:  # `ingest export | head`: the reader has all it wanted

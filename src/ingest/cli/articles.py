@@ -40,7 +40,7 @@ def show(
     if revisions:
         _show_revisions(ctx, article_id, format)
         return
-    record = get_article(ctx.obj.engine, article_id)
+    record = get_article(ctx.obj.reader, article_id)
     if format is TextFormat.json:
         print_json(record)
         return
@@ -85,7 +85,7 @@ def show(
 
 
 def _show_revisions(ctx: typer.Context, article_id: int, format: TextFormat) -> None:
-    versions = list_revisions(ctx.obj.engine, article_id, with_text=format is TextFormat.json)
+    versions = list_revisions(ctx.obj.reader, article_id, with_text=format is TextFormat.json)
     if format is TextFormat.json:
         print_json([v.as_json() for v in versions])
         return
@@ -109,7 +109,7 @@ def diff(
 
     Versions are numbered as `ingest show ID --revisions` lists them.
     """
-    versions = list_revisions(ctx.obj.engine, article_id, with_text=True)
+    versions = list_revisions(ctx.obj.reader, article_id, with_text=True)
     if not versions:
         raise UsageError(f"article {article_id} has no versions yet (its page is not fetched)")
     new = _pick(versions, rev_b, len(versions), article_id)
@@ -154,7 +154,7 @@ def export(
     ] = False,
 ) -> None:
     """Write every article as one JSON object per line (see README, "Export format")."""
-    engine = ctx.obj.engine
+    engine = ctx.obj.reader
     if output is None:
         _write(engine, sys.stdout, with_revisions)
         return

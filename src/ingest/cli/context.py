@@ -26,6 +26,15 @@ class AppContext:
 
     @property
     def engine(self) -> Engine:
+        """The archive for a command that writes: created when missing."""
         if self._engine is None:
             self._engine = open_archive(self.settings.db_url)
+        return self._engine
+
+    @property
+    def reader(self) -> Engine:
+        """The archive for a command that only reads: never created ("no archive at PATH"),
+        opened read-only when its file or filesystem cannot be written."""
+        if self._engine is None:
+            self._engine = open_archive(self.settings.db_url, create=False)
         return self._engine

@@ -73,8 +73,8 @@ def list_(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """List feeds with their health (ok / failing since / gone / rate-limited until)."""
-    found = feeds_with_health(ctx.obj.engine)
-    known = store.known_urls(ctx.obj.engine)
+    found = feeds_with_health(ctx.obj.reader)
+    known = store.known_urls(ctx.obj.reader)
     declared = declared_feeds(ctx.obj.settings.feeds_files)
     waiting = {url: path for url, path in declared.items() if url not in known}
     for url, path in waiting.items():  # not written here: listing never changes the archive

@@ -29,7 +29,7 @@ def log(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Show recent fetch attempts: URL, status, bytes, duration and error class."""
-    engine = ctx.obj.engine
+    engine = ctx.obj.reader
     feed_id = feed_store.resolve_feed(engine, feed) if feed is not None else None
     rows = recent_fetches(engine, feed_id=feed_id, failed=failed, limit=limit)
     if format is Format.json:

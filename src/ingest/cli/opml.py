@@ -69,7 +69,7 @@ def export(
 ) -> None:
     """Write every subscription as OPML 2.0 (folders as nested outlines), for any feed reader."""
     document = write_opml(
-        Subscribed(f.url, f.title, f.site_url, f.folders) for f in store.list_feeds(ctx.obj.engine)
+        Subscribed(f.url, f.title, f.site_url, f.folders) for f in store.list_feeds(ctx.obj.reader)
     )
     if output is None:
         sys.stdout.buffer.write(document)

@@ -97,7 +97,7 @@ def status(
 ) -> None:
     """What the daemons are doing: feeds due, in flight, failing, gone; each node's last tick."""
     app_ctx: AppContext = ctx.obj
-    engine, settings = app_ctx.engine, app_ctx.settings
+    engine, settings = app_ctx.reader, app_ctx.settings
     report = nodes.status_report(engine, stale_after=3 * settings.tick_interval + 60)
     counts, node_records = report["feeds"], report["nodes"]
     if format is Format.json:

@@ -39,7 +39,7 @@ def search(
     format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """Search article titles and texts, best matches first."""
-    engine = ctx.obj.engine
+    engine = ctx.obj.reader
     keep = article_filter(
         engine,
         feed=feed,

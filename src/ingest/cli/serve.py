@@ -44,7 +44,7 @@ def serve(
 
     app_ctx: AppContext = ctx.obj
     app = make_app(
-        app_ctx.engine,
+        app_ctx.reader,
         host=host,
         allow_hosts=allow_host or (),
         max_requests=max_requests,
