@@ -49,13 +49,50 @@ class FeedReport:
 
     feed_id: int
     url: str
-    status: str = "ok"  # ok | not_modified | failed
+    status: str = "ok"  # ok | not_modified | failed | skipped (its host said Retry-After)
     new: int = 0
     updated: int = 0
     full: int = 0
     fallback: int = 0  # articles kept with the feed's text (page failed or empty)
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    retry_at: datetime | None = None  # skipped: when its host lets us ask again
+
+
+class _RunWork:
+    """How many feeds of a run still do real work. A feed whose host asked us to wait
+    (Retry-After) waits only while others work: fetched in this run when the wait ends first,
+    else left due at the wait's end for the next run."""
+
+    def __init__(self, feeds: int) -> None:
+        self.busy = feeds
+        self.idle = asyncio.Event()
+        self._check()
+
+    def _check(self) -> None:
+        if self.busy <= 0:
+            self.idle.set()
+        else:
+            self.idle.clear()
+
+    def pause(self) -> None:
+        self.busy -= 1
+        self._check()
+
+    def resume(self) -> None:
+        self.busy += 1
+        self._check()
+
+    async def wait_until(self, when: datetime) -> bool:
+        """True when `when` came before the run's other work ended."""
+        delay = (when - utcnow()).total_seconds()
+        if delay <= 0:
+            return True
+        try:
+            await asyncio.wait_for(self.idle.wait(), timeout=delay)
+        except TimeoutError:
+            return True
+        return False
 
 
 class Pipeline:
@@ -130,10 +167,11 @@ class Pipeline:
         on_done: Callable[[FeedReport], Awaitable[None] | None] | None = None,
     ) -> list[FeedReport]:
         """Update the claimed feeds concurrently; one failing never stops the others."""
+        work = _RunWork(len(states))
 
         async def one(state: FeedState) -> FeedReport:
             try:
-                report = await self.update_feed(state)
+                report = await self._update_in_turn(state, work)
             except Exception as exc:  # a bug must not stop the batch: record it on the feed
                 if isinstance(exc, DatabaseError) and damage_message(exc):
                     raise  # the archive itself is damaged, not this feed: stop the run
@@ -148,11 +186,37 @@ class Pipeline:
 
         return list(await asyncio.gather(*(one(state) for state in states)))
 
+    async def _update_in_turn(self, state: FeedState, work: _RunWork) -> FeedReport:
+        """`update_feed`, waiting out its host's Retry-After while the run has other work."""
+        working = True
+        try:
+            report = await self.update_feed(state)
+            while report.retry_at is not None:
+                work.pause()
+                working = False
+                if not await work.wait_until(report.retry_at):
+                    values = {"next_fetch_at": report.retry_at}  # no error: nothing was asked
+                    await self.db(feeds.complete_feed, self.engine, self.owner, state.id, values)
+                    break
+                work.resume()
+                working = True
+                report = await self.update_feed(state)
+            return report
+        finally:
+            if working:
+                work.pause()
+
     # -- one feed ------------------------------------------------------------------------
 
     async def update_feed(self, state: FeedState) -> FeedReport:
         report = FeedReport(state.id, state.url)
         result = await self.fetcher.fetch_feed(state.url, state.validators)
+        if result.deferred:  # never sent (its host said Retry-After): no log row, no error
+            # (the HTTP-date it travels in has whole seconds: the block may end just after it)
+            wait = retry_after(result.headers, utcnow()) or utcnow() + timedelta(seconds=1)
+            report.status, report.retry_at = "skipped", wait
+            report.notes.append(f"host rate-limited (Retry-After) until {wait:%H:%M:%S} UTC")
+            return report
         await self.db(
             fetchlog.log_fetch, self.engine, "feed", result, feed_id=state.id, owner=self.owner
         )

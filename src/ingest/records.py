@@ -42,6 +42,11 @@ class FetchResult:
         return self.status == 304
 
     @property
+    def deferred(self) -> bool:
+        """Never sent: the host is under a Retry-After block (its end is in `retry-after`)."""
+        return self.status is None and self.error_class == "rate_limited"
+
+    @property
     def validators(self) -> Validators:
         return Validators(self.headers.get("etag"), self.headers.get("last-modified"))
 

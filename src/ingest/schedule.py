@@ -136,6 +136,8 @@ def next_after_error(
         base, cap = TRANSIENT_BASE, settings.max_backoff
     delay = min(cap, base * 2 ** min(max(0, error_count - 1), 32))
     when = now + timedelta(seconds=delay * rng.uniform(1 - JITTER, 1 + JITTER))
+    if retry_after and error_class == ErrorClass.RATE_LIMITED:
+        return retry_after  # the server said when (capped by max_cache_age): not a backoff
     return max(when, retry_after) if retry_after else when
 
 

@@ -15,6 +15,7 @@ from ingest.identity import check_url
 from ingest.parse import NotAFeedError, parse_feed
 from ingest.parse.discover import discover_feeds
 from ingest.store import feeds
+from ingest.store.hosts import keep_retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ async def subscribe(engine: Engine, fetcher: Fetcher, settings: Settings, url: s
     result = await fetcher.fetch_feed(url)
     if not result.ok or result.body is None:
         feed_id, created = feeds.add_feed(engine, url)
+        keep_retry_after(engine, feed_id, url, result, settings)
         return Subscription(feed_id, url, created, f"could not fetch it now: {result.error}")
     try:
         parsed = parse_feed(result.body, result.headers, result.final_url)

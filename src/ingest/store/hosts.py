@@ -16,10 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from yarl import URL
 
-from ingest.fetch.hosts import HostGate
+from ingest.config import Settings
+from ingest.fetch.hosts import HostGate, host_key, retry_after
+from ingest.records import FetchResult
 from ingest.store.engine import reading
-from ingest.store.models import Host, utcnow
+from ingest.store.models import Feed, Host, utcnow
 from ingest.store.upsert import insert_ignore
 
 Runner = Callable[..., Awaitable[Any]]  # how blocking database calls are run off the event loop
@@ -36,6 +39,19 @@ def block_host(engine: Engine, host: str, until: datetime) -> None:
             )
             .values(blocked_until=until)
         )
+
+
+def keep_retry_after(
+    engine: Engine, feed_id: int, url: str, result: FetchResult, settings: Settings
+) -> None:
+    """A Retry-After met outside a run (`feeds add`) binds like one met in it: the host is
+    blocked and the feed is due when the wait ends, so the next fetch does not ask again."""
+    until = retry_after(result.headers, utcnow(), max_wait=settings.max_cache_age)
+    if result.error_class != "rate_limited" or until is None:
+        return
+    block_host(engine, host_key(URL(url)), until)
+    with engine.begin() as conn:
+        conn.execute(sa.update(Feed).where(Feed.id == feed_id).values(next_fetch_at=until))
 
 
 def blocked_hosts(engine: Engine, hosts: Iterable[str] | None = None) -> dict[str, datetime]:

@@ -1,0 +1,80 @@
+"""Fetch semantics users rely on (issue 10): a Retry-After on one feed skips, and does not fail,
+the other feeds of its host; the server's wait is the one applied; `feeds add` keeps it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+
+from ingest.store.models import utcnow
+from tests.conftest import Cli
+from tests.faultsite import RSS, RawSite, Request, open_test_archive, raw_site
+
+
+def _at(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp)
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[RawSite]:
+    yield from raw_site("127.0.0.2")
+
+
+def test_a_retry_after_skips_the_hosts_other_feeds_until_the_next_run(
+    web: RawSite, db_url: str
+) -> None:
+    web.serve("/a.rss", 503, b"busy", Retry_After="120")
+    for path in ("/b.rss", "/c.rss"):
+        web.serve_fixture(path, "minimal.rss", RSS)
+    archive = open_test_archive(db_url, fulltext=False, per_host_concurrency=1)
+    a, b, c = (archive.add(web.url(p)) for p in ("/a.rss", "/b.rss", "/c.rss"))
+    result = archive.fetch()
+
+    status = {r.feed_id: r.status for r in result.reports}
+    assert status == {a: "failed", b: "skipped", c: "skipped"}
+    assert [r.feed_id for r in result.failed] == [a]  # the exit code counts only feed a
+    assert web.hits["/b.rss"] == web.hits["/c.rss"] == 0
+    for feed_id in (b, c):
+        assert archive.log(feed_id=feed_id) == []  # no row for a request never sent
+        record = archive.feed(feed_id)
+        assert record["error_count"] == 0 and record["error_class"] is None
+        wait = _at(record["next_fetch_at"]) - utcnow()
+        assert timedelta(seconds=100) < wait <= timedelta(seconds=120), wait
+    wait = _at(archive.feed(a)["next_fetch_at"]) - utcnow()  # the server's wait, no backoff
+    assert timedelta(seconds=100) < wait <= timedelta(seconds=120), wait
+
+
+def test_a_short_retry_after_is_waited_out_within_the_run(
+    web: RawSite, elsewhere: RawSite, db_url: str
+) -> None:
+    web.serve("/a.rss", 503, b"busy", Retry_After="1")
+    web.serve_fixture("/b.rss", "minimal.rss", RSS)
+    elsewhere.serve_fixture("/slow.rss", "minimal.rss", RSS)
+    quick = elsewhere.routes["/slow.rss"]
+
+    def slow(request: Request) -> Iterator[bytes]:  # the run's other work: longer than 1 s
+        time.sleep(6)
+        yield from quick(request)
+
+    elsewhere.route("/slow.rss", slow)
+    archive = open_test_archive(db_url, fulltext=False, per_host_concurrency=1)
+    archive.add(web.url("/a.rss"))
+    b = archive.add(web.url("/b.rss"))
+    archive.add(elsewhere.url("/slow.rss"))
+    result = archive.fetch()
+
+    assert {r.feed_id: r.status for r in result.reports}[b] == "ok"
+    assert web.hits["/b.rss"] == 1
+    assert archive.feed(b)["error_count"] == 0
+
+
+def test_feeds_add_keeps_a_503_retry_after(web: RawSite, cli: Cli) -> None:
+    web.serve("/a.rss", 503, b"busy", Retry_After="120")
+    added = cli("feeds", "add", web.url("/a.rss"))
+    assert added.returncode == 0 and "could not fetch it now" in added.stderr
+    done = cli("fetch")
+    assert web.hits["/a.rss"] == 1, done.stderr  # not asked again before the wait is over
+    assert "skipped until" in done.stderr and done.returncode == 0
