@@ -90,6 +90,9 @@ class Settings(BaseModel):
     near_duplicate_distance: int = Field(6, ge=0, le=16)  # SimHash Hamming distance
     near_duplicate_min_words: int = Field(100, ge=0)
 
+    # Search
+    search_time_limit: float = Field(2.0, gt=0, le=600)  # seconds per search statement
+
     @model_validator(mode="before")
     @classmethod
     def _default_agent(cls, values: Any) -> Any:

@@ -52,3 +52,10 @@ class ErrorClass(StrEnum):
     PARSE = "parse"  # not a feed / malformed beyond recovery
     EXTRACT = "extract"  # extractor found no text or crashed
     INTERNAL = "internal"  # a bug: recorded on the feed, the run goes on
+
+
+class QueryTooCostly(UsageError):
+    """A search ran past its time limit: the query (not the archive) must change. CLI exit 1;
+    the API answers 400 like any bad query."""
+
+    exit_code = 1

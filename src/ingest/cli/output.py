@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ingest.timestamps import json_default
 
@@ -45,5 +46,5 @@ def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequen
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(v if isinstance(v, Text) else "" if v is None else str(v) for v in row))
     out.print(table)

@@ -8,6 +8,7 @@ from ingest import __version__
 from ingest.web.routes import Route
 
 _STR, _INT, _NUM = {"type": "string"}, {"type": "integer"}, {"type": "number"}
+_SPANS = {"type": "array", "items": {"type": "array", "items": _INT, "minItems": 2, "maxItems": 2}}
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +73,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "properties": {"revisions": {"type": "array", "items": _ref("Revision")}},
     },
-    "Hit": {
+    "Hit": {  # matches: [start, end) character offsets into snippet (title_matches: title)
         "type": "object",
         "properties": {
             "id": _INT,
@@ -80,6 +81,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "published": _nullable(_STR),
             "url": _nullable(_STR),
             "snippet": _STR,
+            "matches": _SPANS,
+            "title_matches": _SPANS,
             "rank": _NUM,
             "summary": _ref("ArticleSummary"),
         },

@@ -85,7 +85,10 @@ async def search_page(request: web.Request) -> web.Response:
         hits, following = await request.app[DB].call(
             reads.search_hits, text, given, after=after, limit=PAGE_SIZE
         )
-        results = [{**(hit["summary"] or {}), "snippet": highlight(hit["snippet"])} for hit in hits]
+        results = [
+            {**(hit["summary"] or {}), "snippet": highlight(hit["snippet"], hit["matches"])}
+            for hit in hits
+        ]
         next_query = following and {**_nonempty(form), "after": following}
     else:
         results = await request.app[DB].call(_latest, given, before, PAGE_SIZE)

@@ -3,22 +3,19 @@ character of the archived text stays escaped."""
 
 from __future__ import annotations
 
-OPEN, CLOSE = "[", "]"
+from collections.abc import Sequence
 
 
-def highlight(snippet: str) -> list[tuple[bool, str]]:
-    """Split a snippet whose matches are wrapped in [ and ] into runs; brackets that do not
-    pair up are kept as text."""
+def highlight(snippet: str, spans: Sequence[Sequence[int]]) -> list[tuple[bool, str]]:
+    """Split a snippet into runs at its match spans ([start, end) offsets, as a search hit
+    gives them: no markers in the text, so brackets in archived text stay text)."""
     runs: list[tuple[bool, str]] = []
-    rest = snippet
-    while rest:
-        start = rest.find(OPEN)
-        end = rest.find(CLOSE, start + 1) if start >= 0 else -1
-        if start < 0 or end < 0:
-            runs.append((False, rest))
-            break
-        if start:
-            runs.append((False, rest[:start]))
-        runs.append((True, rest[start + 1 : end]))
-        rest = rest[end + 1 :]
+    at = 0
+    for start, end in spans:
+        if start > at:
+            runs.append((False, snippet[at:start]))
+        runs.append((True, snippet[start:end]))
+        at = end
+    if at < len(snippet):
+        runs.append((False, snippet[at:]))
     return runs
