@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from ingest.errors import QueryTooCostly, UsageError
 from ingest.highlight import passage
+from ingest.identity import word_count
 from ingest.store.engine import open_archive, reading
 from ingest.store.filters import ArticleFilter, apply_filter
 from ingest.store.models import Article
@@ -278,3 +279,8 @@ def test_a_huge_text_is_archived_and_its_opening_indexed_on_postgresql(pg_url: s
         conn.execute(sa.insert(Article).values(url="u", canonical_url="u", text="opening " + words))
     [hit] = search(engine, "opening")
     assert hit.url == "u"
+
+
+def test_chinese_text_counts_characters_as_words() -> None:
+    assert word_count("今天我们去了滨江公园散步。 Hello world") == 13
+    assert word_count("plain  words here") == 3
