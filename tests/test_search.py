@@ -282,5 +282,5 @@ def test_a_huge_text_is_archived_and_its_opening_indexed_on_postgresql(pg_url: s
 
 
 def test_chinese_text_counts_characters_as_words() -> None:
-    assert word_count("今天我们去了滨江公园散步。 Hello world") == 13
+    assert word_count("今天我们去了滨江公园散步 Hello world") == 14  # 12 characters + 2 words
     assert word_count("plain  words here") == 3
