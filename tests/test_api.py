@@ -74,9 +74,16 @@ def test_search_with_filters_and_cursor(served: Served) -> None:
     assert hit["summary"]["feeds"] == [{"id": 1, "title": "Pandaily"}]
     assert served.get("/api/search?q=Temasek&feed=2")[1]["hits"] == []
     assert served.get("/api/search?q=Temasek&since=2019-01-01")[1]["hits"] == []
-    first = served.get("/api/search?q=the&limit=1")[1]
-    second = served.get(f"/api/search?q=the&limit=1&after={first['next']}")[1]
-    assert first["next"] == 1 and second["hits"][0]["id"] != first["hits"][0]["id"]
+    everything = served.get("/api/search?q=the&limit=50")[1]
+    assert len(everything["hits"]) == 3 and everything["next"] is None
+    pages, after = [], ""
+    while after is not None:  # one hit per page, following the keyset cursor
+        page = served.get(f"/api/search?q=the&limit=1&after={quote(after)}")[1]
+        pages += [hit["id"] for hit in page["hits"]]
+        after = page["next"]
+    assert pages == [hit["id"] for hit in everything["hits"]][: len(pages)]
+    assert len(pages) in (3, 4)  # the last full page may be followed by an empty one
+    assert served.get("/api/search?q=the&after=nonsense")[0] == 400
 
 
 def test_feeds(served: Served) -> None:

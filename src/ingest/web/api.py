@@ -77,7 +77,8 @@ async def article_revisions(request: web.Request) -> web.Response:
 async def search_articles(request: web.Request) -> web.Response:
     """GET /api/search — full-text search, best first, with snippets and the `next` cursor."""
     text = search_text(request.query)
-    after, limit = page_params(request, 20)
+    after = text_param(request.query, "after", limit=100)
+    limit = int_param(request.query, "limit", 20, low=1, high=MAX_PAGE) or 1
     given = filter_input(request)
     hits, following = await request.app[DB].call(
         reads.search_hits, text, given, after=after, limit=limit

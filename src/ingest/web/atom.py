@@ -92,7 +92,7 @@ async def search_atom(request: web.Request) -> web.Response:
     query_string = request.query_string
 
     def build(engine: Engine) -> str:
-        hits, _ = reads.search_hits(engine, text, given, after=0, limit=MAX_ENTRIES)
+        hits, _ = reads.search_hits(engine, text, given, after=None, limit=MAX_ENTRIES)
         rows = listing.articles_with_text(
             engine, [hit["id"] for hit in hits], text_chars=ENTRY_CHARS
         )

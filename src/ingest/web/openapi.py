@@ -91,7 +91,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "properties": {
             "hits": {"type": "array", "items": _ref("Hit")},
-            "next": _nullable(_INT),
+            "next": _nullable(_STR),
         },
     },
     "Feed": {

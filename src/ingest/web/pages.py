@@ -79,7 +79,7 @@ async def search_page(request: web.Request) -> web.Response:
     form = _form(request)
     given = filter_input(request)
     text = text_param(request.query, "q", limit=MAX_QUERY_CHARS)
-    after = int_param(request.query, "after", 0, low=0) or 0
+    after = text_param(request.query, "after", limit=100)
     before = int_param(request.query, "before", None)
     if text is not None:
         hits, following = await request.app[DB].call(
@@ -97,7 +97,7 @@ async def search_page(request: web.Request) -> web.Response:
         )
     html = await request.app[DB].call(
         lambda _engine: templates.get_template("search.html").render(
-            form=form, query=text, results=results, next_query=next_query, offset=after
+            form=form, query=text, results=results, next_query=next_query
         )
     )
     return web.Response(text=html, content_type="text/html", headers=SECURITY_HEADERS)

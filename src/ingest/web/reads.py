@@ -16,10 +16,8 @@ from ingest.store.filters import ArticleFilter
 from ingest.store.hosts import blocked_hosts
 from ingest.store.queries import get_article
 from ingest.store.revisions import list_revisions
-from ingest.store.search import search
+from ingest.store.search import Cursor, search
 from ingest.web.errors import bad_request, not_found
-
-MAX_SEARCH_DEPTH = 1_000  # results reachable by paging through one search
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,28 +58,29 @@ def article_list(
 
 
 def search_hits(
-    engine: Engine, text: str, given: FilterInput, *, after: int, limit: int
-) -> tuple[list[dict[str, Any]], int | None]:
-    """One page of search results, best first, each with its summary; `after` counts the
-    results already shown (the cursor of the previous page)."""
+    engine: Engine, text: str, given: FilterInput, *, after: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of search results, best first, each with its summary, and the cursor of the
+    next page (keyset on rank and id: pass a page's `next` as `after`); None on the last."""
     keep = resolve(engine, given)
-    if after + limit > MAX_SEARCH_DEPTH:
-        raise bad_request(f"search results can be paged up to the first {MAX_SEARCH_DEPTH}")
     try:
-        found = search(engine, text, limit=after + limit + 1, keep=keep)
-    except UsageError as exc:
+        cursor = Cursor.parse(after) if after else None
+        found = search(engine, text, limit=limit, keep=keep, after=cursor)
+    except UsageError as exc:  # a bad query or cursor, or one past the time limit
         raise bad_request(str(exc)) from None
-    page = found[after : after + limit]
-    more = len(found) > after + limit
-    summaries = listing.summaries_by_id(engine, [hit.id for hit in page])
+    summaries = listing.summaries_by_id(engine, [hit.id for hit in found])
     hits = []
-    for hit in page:
+    for hit in found:
         record = asdict(hit)
-        record["title"] = (hit.title or "")[: listing.TITLE_CHARS] or None
+        title = hit.title or ""
+        record["title"] = title[: listing.TITLE_CHARS] or None
+        record["title_matches"] = [
+            span for span in hit.title_matches if span[1] <= listing.TITLE_CHARS
+        ]
         record["published"] = listing.iso(hit.published)
         record["summary"] = summaries.get(hit.id)
         hits.append(record)
-    return hits, (after + limit if more else None)
+    return hits, (found[-1].cursor if len(found) == limit else None)
 
 
 def article(engine: Engine, article_id: int) -> dict[str, Any]:

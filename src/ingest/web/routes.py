@@ -59,6 +59,7 @@ FILTERS = (
     Param("with_duplicates", "Include near-duplicates (hidden by default).", "boolean"),
 )
 QUERY = Param("q", "Search words (syntax: README, Search syntax). Required.", "string")
+CURSOR = Param("after", "Cursor: the `next` value of the previous page (rank:id).", "string")
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -86,7 +87,7 @@ ROUTES: tuple[Route, ...] = (
         "/api/search",
         api.search_articles,
         "Full-text search, best first, with highlighted snippets; paged by `next`.",
-        params=(QUERY, AFTER, LIMIT, *FILTERS),
+        params=(QUERY, CURSOR, LIMIT, *FILTERS),
         schema="SearchPage",
     ),
     Route(
