@@ -78,3 +78,17 @@ def test_feeds_add_keeps_a_503_retry_after(web: RawSite, cli: Cli) -> None:
     done = cli("fetch")
     assert web.hits["/a.rss"] == 1, done.stderr  # not asked again before the wait is over
     assert "skipped until" in done.stderr and done.returncode == 0
+
+
+def test_the_log_keeps_the_wait_for_the_host_apart_from_the_request(
+    web: RawSite, db_url: str
+) -> None:
+    for path in ("/a.rss", "/b.rss"):
+        web.serve_fixture(path, "minimal.rss", RSS)
+    archive = open_test_archive(db_url, fulltext=False, host_delay=3)
+    for path in ("/a.rss", "/b.rss"):
+        archive.add(web.url(path))
+    archive.fetch()
+    second = max(archive.log(), key=lambda row: row.queue_ms)  # it waited for host_delay
+    assert second.queue_ms >= 2000, second
+    assert second.duration_ms < second.queue_ms, second  # a loopback answer, not the wait

@@ -80,7 +80,7 @@ class Settings(BaseModel):
     batch_size: int = Field(50, ge=1)
     recheck_schedule: list[int] = Field(default_factory=lambda: [3600, 6 * 3600, 86400, 7 * 86400])
     retry_schedule: list[int] = Field(default_factory=lambda: [600, 3600, 6 * 3600, 86400])
-    shutdown_grace: float = Field(20.0, ge=0)  # seconds to finish in-flight work on SIGTERM
+    shutdown_grace: float = Field(5.0, ge=0)  # seconds for requests in flight on SIGTERM
     feeds_sync_interval: int = Field(300, ge=1)  # seconds between two reads of the feeds files
     maintenance_interval: int = Field(6 * 3600, ge=60)  # fetch-log pruning, PRAGMA optimize
     metrics_host: str = "127.0.0.1"

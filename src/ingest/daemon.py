@@ -7,14 +7,16 @@ Updates run as tasks of their own, so a slow feed never delays the next tick; ea
 the leases of the work still in flight, so a long update keeps its feeds and a dead node's
 leases simply expire. Any number of daemons may share one PostgreSQL archive this way.
 
-SIGTERM/SIGINT: stop claiming, let in-flight work finish for `shutdown_grace` seconds, cancel
-the rest, give every lease back, exit.
+SIGTERM/SIGINT: stop claiming and start no new request (pages a running update has not asked
+for yet stay queued for the next run), let requests in flight finish for `shutdown_grace`
+seconds (5), cancel the rest, give every lease back, exit 0. A second signal exits at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 from collections.abc import Coroutine
@@ -61,8 +63,15 @@ class Daemon:
         """Run until `stop` is set or SIGTERM/SIGINT arrives; leases are released on the way out."""
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            if stop.is_set():  # the second signal: the user does not want to wait
+                log.warning("second signal: exiting now; leases expire on their own")
+                os._exit(130)
+            stop.set()
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
         runner = None
         if self.metrics is not None and self.settings.metrics_port:
             # first: a port in use is one error line before anything starts (exit 2)
@@ -85,6 +94,7 @@ class Daemon:
                 finally:
                     log.info("stopping: no new work; %d updates in flight", self.in_flight)
                     self._stopping = True
+                    pipeline.stopping = True  # no new request: queued pages wait for next run
                     scheduler.shutdown(wait=False)
                     await self._drain()
         finally:
@@ -219,7 +229,14 @@ class Daemon:
         for task in late:
             task.cancel()
         if late:
-            log.warning("abandoned %d updates after the grace period", len(late))
+            feeds_left = len(late & self._feeds)
+            log.warning(
+                "abandoned %d updates after the grace period (%d feeds, %d pages): "
+                "they stay due for the next run",
+                len(late),
+                feeds_left,
+                len(late) - feeds_left,
+            )
             await asyncio.wait(late)
 
 

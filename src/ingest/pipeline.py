@@ -118,6 +118,7 @@ class Pipeline:
         )
         self.fetcher = Fetcher(settings, self.hosts)
         self._articles: dict[int, asyncio.Task[bool]] = {}  # in flight: one fetch per article
+        self.stopping = False  # set on shutdown: no new page request starts
 
     async def __aenter__(self) -> Pipeline:
         await self.fetcher.__aenter__()
@@ -303,7 +304,7 @@ class Pipeline:
 
     async def _fetch_article(self, article_id: int, origin: str) -> bool:
         url = await self.db(articles.article_url, self.engine, article_id)
-        if url is None:
+        if url is None or self.stopping:  # shutting down: it stays queued for the next run
             return False
         page = await self.fetcher.fetch_page(url, origin=origin)
         log.info("page of article %d fetched: %s %s", article_id, page.status or page.error, url)

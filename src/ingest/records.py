@@ -29,7 +29,8 @@ class FetchResult:
     body: bytes | None = None  # decoded (decompressed) bytes; None on 304 or failure
     error_class: str | None = None  # see ingest.errors.ErrorClass
     error: str | None = None  # one-line human message
-    duration_ms: int = 0
+    duration_ms: int = 0  # the request itself (connect, redirects, body)
+    queue_ms: int = 0  # waiting for the host's turn (politeness), not part of duration_ms
     bytes_read: int = 0  # bytes on the wire
     redirects: tuple[tuple[int, str], ...] = ()  # (status, target URL) per hop
 

@@ -28,7 +28,8 @@ def log(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 50,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
-    """Show recent fetch attempts: URL, status, bytes, duration and error class."""
+    """Show recent fetch attempts: URL, status, bytes, request time (ms), time waiting for the
+    host's turn before it (wait ms) and error class."""
     engine = ctx.obj.reader
     feed_id = feed_store.resolve_feed(engine, feed) if feed is not None else None
     rows = recent_fetches(engine, feed_id=feed_id, failed=failed, limit=limit)
@@ -37,7 +38,7 @@ def log(
         return
     print_table(
         None,
-        ["at", "kind", "url", "status", "bytes", "ms", "error"],
+        ["at", "kind", "url", "status", "bytes", "ms", "wait ms", "error"],
         [
             (
                 f"{row.at:%Y-%m-%d %H:%M:%S}",
@@ -46,6 +47,7 @@ def log(
                 row.status,
                 row.bytes,
                 row.duration_ms,
+                row.queue_ms,
                 row.error_class and f"{row.error_class}: {row.error_message or ''}".rstrip(": "),
             )
             for row in rows

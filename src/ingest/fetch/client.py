@@ -81,6 +81,7 @@ class _Budget:
     """Seconds left of the total deadline; time spent queueing at the host gate is not counted."""
 
     left: float
+    queued: float = 0.0  # seconds spent waiting for the host gate, reported apart
 
 
 class Fetcher:
@@ -170,7 +171,8 @@ class Fetcher:
         started: float,
     ) -> FetchResult:
         result = await self._follow(url, validators, plan, scope)
-        return replace(result, duration_ms=round((time.monotonic() - started) * 1000))
+        total = round((time.monotonic() - started) * 1000)
+        return replace(result, duration_ms=max(0, total - result.queue_ms))
 
     async def _follow(
         self, url: str, validators: Validators | None, plan: _Plan, scope: RequestScope | None
@@ -215,6 +217,7 @@ class Fetcher:
             error=hop.error,
             bytes_read=hop.bytes_read,
             redirects=tuple(redirects),
+            queue_ms=round(budget.queued * 1000),
         )
 
     async def _visit(
@@ -260,7 +263,9 @@ class Fetcher:
     ) -> _Hop:
         """Request `target` holding a slot of its host; a Retry-After blocks the host."""
         host = host_key(target)
+        waiting = time.monotonic()
         until = await self._hosts.acquire(host)
+        budget.queued += time.monotonic() - waiting
         if until is not None:
             # Refused without a request; the Retry-After the host gave earlier travels with the
             # result, so the caller schedules the retry for when the block ends.

@@ -37,6 +37,7 @@ def log_fetch(
                 status=result.status,
                 bytes=result.bytes_read,
                 duration_ms=result.duration_ms,
+                queue_ms=result.queue_ms,
                 error_class=result.error_class,
                 error_message=result.error,
                 owner=owner,
