@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ingest.cli.context import AppContext
 from ingest.cli.output import err, out, print_table
 from ingest.store import feeds as store
+from ingest.store.queue import requeue_failed_pages
 
 if TYPE_CHECKING:
     from ingest.pipeline import FeedReport
@@ -30,6 +31,13 @@ def fetch(
     ] = None,
     no_fulltext: Annotated[
         bool, typer.Option("--no-fulltext", help="Archive the feeds' own content; fetch no pages.")
+    ] = False,
+    retry_fulltext: Annotated[
+        bool,
+        typer.Option(
+            "--retry-fulltext",
+            help="Fetch again the pages that were blocked (private network) or answered 4xx.",
+        ),
     ] = False,
     recheck: Annotated[
         bool,
@@ -50,6 +58,9 @@ def fetch(
     if no_fulltext:
         settings = settings.model_copy(update={"fulltext": False})
     feed_ids = [store.resolve_feed(engine, ref) for ref in refs] if refs else None
+    if retry_fulltext:
+        again = requeue_failed_pages(engine, feed_ids)
+        err.print(f"{again} pages back on the queue for their full text", highlight=False)
     if feed_ids is None:
         sync_feeds_files(engine, settings)
         if not store.list_feeds(engine):
@@ -128,6 +139,14 @@ def fetch(
     for wait in result.waiting:
         err.print(
             f"skipped until {wait.until:%Y-%m-%d %H:%M:%S} UTC ({wait.reason}): {wait.url}",
+            markup=False,
+            highlight=False,
+        )
+    if result.blocked_pages:
+        err.print(
+            f"{result.blocked_pages} pages blocked: their addresses are on a private network. "
+            "To allow one, add it to `allow_networks` in config/ingest.toml (or "
+            "INGEST_ALLOW_NETWORKS), then `ingest fetch --retry-fulltext`",
             markup=False,
             highlight=False,
         )
