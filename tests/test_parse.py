@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest.parse import NotAFeedError, parse_feed
-from ingest.parse.xmlfeed import drop_internal_subset
+from ingest.parse.xmlfeed import strip_internal_subset
 from ingest.records import ParsedFeed
 from tests.fixturefiles import load_fixture
 
@@ -186,11 +186,11 @@ def test_billion_laughs_parses_in_bounded_memory() -> None:
 
 
 def test_internal_subset_is_cut_from_the_one_line_prolog() -> None:
-    body = load_fixture("laughs.xml", BASE)
-    assert b"<!ENTITY" in body
-    stripped = drop_internal_subset(body)
-    assert b"<!ENTITY" not in stripped
-    assert stripped.startswith(b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0">')
+    text = load_fixture("laughs.xml", BASE).decode()
+    assert "<!ENTITY" in text
+    stripped = strip_internal_subset(text)
+    assert "<!ENTITY" not in stripped
+    assert stripped.startswith('<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE rss ><rss ')
 
 
 def test_billion_laughs_in_utf16_expands_nothing() -> None:
@@ -241,20 +241,55 @@ def test_feed_html_is_sanitized_and_titles_are_plain_text() -> None:
     assert f'<a href="{BASE}/p" rel="noopener noreferrer">p</a>' in entry.summary
 
 
-def test_drop_internal_subset_respects_quotes_and_comments() -> None:
-    body = b'<?xml version="1.0"?>\n<!DOCTYPE rss [<!-- ]> --><!ENTITY a "]>">]>\n<rss/>'
-    assert drop_internal_subset(body) == b'<?xml version="1.0"?>\n\n<rss/>'
+def test_strip_internal_subset_respects_quotes_and_comments() -> None:
+    text = '<?xml version="1.0"?>\n<!DOCTYPE rss [<!-- ]> --><!ENTITY a "]>">]>\n<rss/>'
+    assert strip_internal_subset(text) == '<?xml version="1.0"?>\n<!DOCTYPE rss >\n<rss/>'
 
 
 @pytest.mark.parametrize(
-    "body",
+    "text",
     [
-        b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape//DTD RSS 0.91//EN" "x.dtd"><rss/>',
-        b"<rss><item><description><![CDATA[<!DOCTYPE x [ ]>]]></description></item></rss>",
+        '<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape//DTD RSS 0.91//EN" "x.dtd"><rss/>',
+        "<rss><item><description><![CDATA[<!DOCTYPE x [ ]>]]></description></item></rss>",
     ],
 )
-def test_drop_internal_subset_leaves_other_documents_alone(body: bytes) -> None:
-    assert drop_internal_subset(body) is body
+def test_strip_internal_subset_leaves_other_documents_alone(text: str) -> None:
+    assert strip_internal_subset(text) == text
+
+
+# What may precede a DOCTYPE and hid it from the old byte-level cut (issue 13, HIGH 2).
+_EXPANDED = "EXPANDED" * 50
+_ENTITY_PROLOGS = [
+    '<?xml version="1.0"?><!-- <a> --><!DOCTYPE rss [<!ENTITY a "{x}">]>',
+    '<?xml version="1.0"?><?pi <x ?><!DOCTYPE rss [<!ENTITY a "{x}">]>',
+    '<?xml version="1.0"?>\n<!-- one --> <?pi two?>\n'
+    '<!DOCTYPE rss SYSTEM "[x>" [<!ENTITY a "{x}">]>',
+]
+_ENTITY_BODY = (
+    '<rss version="2.0"><channel><title>T</title>'
+    "<item><guid>e-1</guid><title>a &a; &a; b</title></item></channel></rss>"
+)
+
+
+@pytest.mark.parametrize("prolog", _ENTITY_PROLOGS)
+@pytest.mark.parametrize(
+    ("codec", "content_type"),
+    [
+        ("utf-8", "application/rss+xml"),
+        ("utf-16-le", "application/rss+xml; charset=utf-16le"),  # UTF-16 without a BOM
+        ("utf-16-be", "text/xml; charset=utf-16be"),
+        ("utf-16", "application/xml"),  # with a BOM
+    ],
+)
+def test_no_declared_entity_is_ever_expanded(prolog: str, codec: str, content_type: str) -> None:
+    text = prolog.format(x=_EXPANDED) + _ENTITY_BODY
+    if codec != "utf-8":
+        text = text.replace('version="1.0"?>', f'version="1.0" encoding="{codec}"?>', 1)
+    try:
+        feed = parse_feed(text.encode(codec), {"content-type": content_type}, f"{BASE}/f")
+    except NotAFeedError:
+        return  # refusing the document is fine too
+    assert "EXPANDED" not in repr(feed)
 
 
 def test_content_location_header_is_the_base_of_relative_links() -> None:

@@ -121,10 +121,11 @@ def test_a_declared_feed_is_disabled_not_removed_and_the_sync_respects_it(
 
 def test_verbose_shows_the_runs_progress_not_the_schema_check(cli: Cli, site: Site) -> None:
     site.serve_all()
-    cli("feeds", "add", site.url("/feed.rss"))
+    added = cli("feeds", "add", site.url("/feed.rss"))
+    assert "3 entries archived" in added.stderr  # the check's body was the first poll
     done = cli("-v", "fetch")
     assert done.returncode == 0, done.stderr
     assert "1 feeds claimed" in done.stderr
-    assert "feed 1 done (ok): 3 new" in done.stderr
+    assert "feed 1 done (ok): 0 new, 0 updated, 3 full texts" in done.stderr
     assert "page of article 1 fetched: 200" in done.stderr
     assert "alembic" not in done.stderr

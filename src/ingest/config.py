@@ -68,6 +68,7 @@ class Settings(BaseModel):
     fulltext: bool = True
     workers: int = Field(0, ge=0, le=64)  # processes for parse/extract; 0 = one per core
     extract_timeout: float = Field(30.0, gt=0)
+    worker_memory_mb: int = Field(1024, ge=0)  # data memory cap per worker process; 0 = none
     fetch_log_retention_days: int = Field(30, ge=0)
 
     # Scheduling (the daemon)

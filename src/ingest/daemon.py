@@ -32,6 +32,7 @@ from ingest.metrics import Metrics, serve
 from ingest.owner import make_owner
 from ingest.pipeline import Pipeline
 from ingest.records import FeedState
+from ingest.redact import redact_url
 from ingest.store import feeds, nodes, queue
 from ingest.store.maintenance import run_maintenance
 from ingest.store.models import utcnow
@@ -79,7 +80,8 @@ class Daemon:
                 self.metrics, self.settings.metrics_host, self.settings.metrics_port, self.healthy
             )
         nodes.register(self.engine, self.owner, "daemon")
-        log.info("daemon %s started on %s", self.owner, self.engine.url.render_as_string())
+        where = redact_url(self.engine.url.render_as_string(hide_password=False))
+        log.info("daemon %s started on %s", self.owner, where)
         if runner is not None:
             host, port = self.settings.metrics_host, self.settings.metrics_port
             log.info("metrics on http://%s:%d/metrics", host, port)

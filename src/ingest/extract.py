@@ -18,7 +18,7 @@ from trafilatura.htmlprocessing import convert_to_html
 from trafilatura.utils import load_html
 from w3lib.encoding import html_to_unicode
 
-from ingest.parse.sanitize import sanitize_html
+from ingest.parse.sanitize import clean_record, safe_http_url, sanitize_html
 from ingest.records import Extracted
 
 # Stored with every extraction. Bump RULES when our own rules below change what is extracted,
@@ -96,20 +96,22 @@ def extract_article(html: str, url: str) -> Extracted | None:
         return None
     if published is None and document.date:
         published = _parse_date(document.date)  # trafilatura's date is a day only
-    return Extracted(
-        text=text,
-        html=_article_html(document.body, url),
-        title=document.title or None,
-        author=document.author or None,
-        published=published,
-        sitename=document.sitename or None,
-        language=py3langid.classify(text)[0],
-        description=document.description or None,
-        image=document.image or None,
-        categories=tuple(document.categories or ()),
-        tags=tuple(document.tags or ()),
-        canonical_url=document.url or None,  # rel=canonical (or og:url), else `url`
-        extractor=EXTRACTOR,
+    return clean_record(
+        Extracted(
+            text=text,
+            html=_article_html(document.body, url),
+            title=document.title or None,
+            author=document.author or None,
+            published=published,
+            sitename=document.sitename or None,
+            language=py3langid.classify(text)[0],
+            description=document.description or None,
+            image=safe_http_url(document.image, url),  # og:image may say javascript: or data:
+            categories=tuple(document.categories or ()),
+            tags=tuple(document.tags or ()),
+            canonical_url=document.url or None,  # rel=canonical (or og:url), else `url`
+            extractor=EXTRACTOR,
+        )
     )
 
 

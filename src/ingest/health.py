@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from yarl import URL
 
 from ingest.fetch.hosts import host_key
+from ingest.redact import redact_url
 from ingest.store import feeds
 from ingest.store.hosts import blocked_hosts
 from ingest.store.models import Feed, utcnow
@@ -42,6 +43,8 @@ def health(feed: Feed, blocked: Mapping[str, datetime] | None = None) -> str:
 def feed_record(feed: Feed, blocked: Mapping[str, datetime] | None = None) -> dict[str, Any]:
     """A feed as JSON: every stored field (but the lease), its health and rate limit."""
     record = feed.model_dump(exclude={"lease_owner", "lease_until"}, mode="json")
+    for key in ("url", "redirect_url"):  # credentials in a feed URL are never shown
+        record[key] = record[key] and redact_url(record[key])
     record["health"] = health(feed, blocked)
     until = rate_limited_until(feed, blocked or {})
     record["rate_limited_until"] = iso_or_none(until)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from ingest.errors import UsageError
 from ingest.records import ParsedEntry
+from ingest.redact import redact_url
 from ingest.unspaced import count_words
 
 _SPACE = re.compile(r"[^\S\n]+")
@@ -22,9 +23,13 @@ _SPACE = re.compile(r"[^\S\n]+")
 def check_url(url: str) -> str:
     """A feed URL a user gave (CLI or feeds file): absolute http(s), else UsageError; anything
     else would be fetched as something else (feedparser would even open a local file)."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError as exc:  # e.g. `http://[::1` (unclosed IPv6 bracket)
+        raise UsageError(f"not a valid URL: {redact_url(url)!r} ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"not an http(s) URL: {url!r}")
+        raise UsageError(f"not an http(s) URL: {redact_url(url)!r}")
     return url.strip()
 
 

@@ -7,18 +7,16 @@ The file's title, site link and folders are kept on the feed.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
 from ingest.config import Settings
-from ingest.errors import UsageError
-from ingest.fetch import Fetcher
+from ingest.errors import IngestError, UsageError
 from ingest.identity import check_url
 from ingest.opml import Outline
 from ingest.store import feeds
-from ingest.subscribe import Subscription, subscribe
+from ingest.subscribe import Subscription, subscribe_all
 
 
 @dataclass
@@ -53,23 +51,21 @@ async def import_outlines(
             else:
                 report.skipped.append(outline.url)
         return report
-    slots = asyncio.Semaphore(settings.concurrency)
-    async with Fetcher(settings) as fetcher:
+    # imported here: the pipeline (aiohttp, pebble, trafilatura) is slow to import
+    from ingest.owner import make_owner
+    from ingest.pipeline import Pipeline
 
-        async def one(outline: Outline) -> None:
-            async with slots:
-                try:
-                    added = await subscribe(engine, fetcher, settings, outline.url)
-                except UsageError as exc:
-                    report.invalid.append((outline.url, str(exc)))
-                    return
-            _keep_details(engine, added.feed_id, outline, added.created)
-            if added.created:
-                report.added.append(added)
-            else:  # a page whose feed is subscribed already
-                report.skipped.append(outline.url)
-
-        await asyncio.gather(*(one(outline) for outline in fresh))
+    async with Pipeline(engine, settings, make_owner("import")) as pipeline:
+        outcomes = await subscribe_all(pipeline, [outline.url for outline in fresh])
+    for outline, outcome in zip(fresh, outcomes, strict=True):
+        if isinstance(outcome, IngestError):
+            report.invalid.append((outline.url, str(outcome)))
+            continue
+        _keep_details(engine, outcome.feed_id, outline, outcome.created)
+        if outcome.created:
+            report.added.append(outcome)
+        else:  # a page whose feed is subscribed already
+            report.skipped.append(outline.url)
     report.added.sort(key=lambda s: s.feed_id)
     return report
 

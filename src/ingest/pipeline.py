@@ -21,6 +21,7 @@ from typing import Any, ParamSpec, TypeVar
 from pebble import ProcessExpired, ProcessPool
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError
+from yarl import URL
 
 from ingest import schedule
 from ingest.config import Settings
@@ -29,14 +30,17 @@ from ingest.errors import ErrorClass
 from ingest.extract import extract_page
 from ingest.fetch import Fetcher
 from ingest.fetch.hosts import retry_after
+from ingest.fetch.urlpolicy import canonical, is_public
 from ingest.parse import NotAFeedError
 from ingest.parse.problems import feed_problems
 from ingest.records import Extracted, FeedState, FetchResult, ParsedFeed
+from ingest.redact import redact_url
 from ingest.store import articles, entries, feeds, fetchlog, queue
 from ingest.store.engine import damage_message
 from ingest.store.hosts import DbHostGate
 from ingest.store.models import utcnow
-from ingest.update.prepare import parse_and_prepare
+from ingest.update.prepare import PreparedFeed, parse_and_prepare
+from ingest.worker import limit_memory
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -110,6 +114,8 @@ class Pipeline:
         self._pool = ProcessPool(
             max_workers=settings.workers or os.cpu_count() or 1,
             context=multiprocessing.get_context("forkserver"),
+            initializer=limit_memory,
+            initargs=(settings.worker_memory_mb,),
         )
         # Spacing per host in memory; Retry-After blocks shared through the archive (recorded
         # at once, read once per batch: `refresh_hosts`), on the writer thread.
@@ -119,7 +125,6 @@ class Pipeline:
         self.fetcher = Fetcher(settings, self.hosts)
         self._articles: dict[int, asyncio.Task[bool]] = {}  # in flight: one fetch per article
         self.stopping = False  # set on shutdown: no new page request starts
-        self.blocked_pages = 0  # refused by the private-network guard in this run
 
     async def __aenter__(self) -> Pipeline:
         await self.fetcher.__aenter__()
@@ -177,7 +182,7 @@ class Pipeline:
             except Exception as exc:  # a bug must not stop the batch: record it on the feed
                 if isinstance(exc, DatabaseError) and damage_message(exc):
                     raise  # the archive itself is damaged, not this feed: stop the run
-                log.exception("internal error updating %s", state.url)
+                log.exception("internal error updating %s", redact_url(state.url))
                 report = FeedReport(state.id, state.url, "failed", error=f"internal: {exc!r}")
                 await self._complete_failure(state, ErrorClass.INTERNAL, repr(exc), None)
             if on_done is not None:
@@ -210,9 +215,19 @@ class Pipeline:
 
     # -- one feed ------------------------------------------------------------------------
 
-    async def update_feed(self, state: FeedState) -> FeedReport:
+    async def update_feed(
+        self,
+        state: FeedState,
+        prefetched: FetchResult | None = None,
+        prepared: PreparedFeed | None = None,
+        *,
+        fetch_pages: bool = True,
+    ) -> FeedReport:
+        """Fetch, parse and record one claimed feed. `prefetched` (and its `prepared` form) is a
+        response already fetched, e.g. by `feeds add`: it is recorded as this poll instead of a
+        new request. `fetch_pages=False` leaves the new articles' pages queued for later."""
         report = FeedReport(state.id, state.url)
-        result = await self.fetcher.fetch_feed(state.url, state.validators)
+        result = prefetched or await self.fetcher.fetch_feed(state.url, state.validators)
         if result.deferred:  # never sent (its host said Retry-After): no log row, no error
             # (the HTTP-date it travels in has whole seconds: the block may end just after it)
             wait = retry_after(result.headers, utcnow()) or utcnow() + timedelta(seconds=1)
@@ -233,7 +248,7 @@ class Pipeline:
             )
             return report
         try:  # parsing and the items' CPU work (keys, text, hashes) in a worker process
-            prepared = await self.cpu(
+            prepared = prepared or await self.cpu(
                 self.settings.extract_timeout,
                 parse_and_prepare,
                 result.body,
@@ -268,6 +283,8 @@ class Pipeline:
         for item in outcome.skipped:
             report.notes.append(f"item {item.index + 1} ({item.title!r}) not kept: {item.reason}")
         await self._complete_success(state, result, parsed, report)
+        if not fetch_pages:
+            return report
         report = await self._fetch_pending(state, report, outcome.pending)
         if self.settings.fulltext:  # an item changed in the feed: look at its page for the edit
             await asyncio.gather(*(self.recheck_article(a, state.url) for a in outcome.changed))
@@ -308,7 +325,6 @@ class Pipeline:
         if url is None or self.stopping:  # shutting down: it stays queued for the next run
             return False
         page = await self.fetcher.fetch_page(url, origin=origin)
-        self.blocked_pages += page.error_class == ErrorClass.BLOCKED
         log.info("page of article %d fetched: %s %s", article_id, page.status or page.error, url)
         await self.db(
             fetchlog.log_fetch, self.engine, "page", page, article_id=article_id, owner=self.owner
@@ -460,12 +476,29 @@ class Pipeline:
 
 
 def _redirect_update(state: FeedState, result: FetchResult, confirmations: int) -> dict[str, Any]:
-    """Move a feed to a new URL only after the same permanent redirect on consecutive fetches."""
+    """Move a feed to a new URL only after the same permanent redirect on consecutive fetches,
+    and never onto a private address other than its own host and port: the stored URL is the
+    origin the user vouched for, whose pages may be fetched (see `fetch.guard`)."""
     hops = result.redirects
-    if not hops or any(status not in (301, 308) for status, _ in hops):
+    if (
+        not hops
+        or any(status not in (301, 308) for status, _ in hops)
+        or not _may_move(state.url, result)
+    ):
         return {"redirect_url": None, "redirect_count": 0}
     target = result.final_url
     count = state.redirect_count + 1 if state.redirect_url == target else 1
     if count >= confirmations:
         return {"url": target, "redirect_url": None, "redirect_count": 0}
     return {"redirect_url": target, "redirect_count": count}
+
+
+def _may_move(url: str, result: FetchResult) -> bool:
+    """The redirect target is on the feed's own host and port, or answered from a public address."""
+    try:
+        here, there = URL(url), URL(result.final_url)
+        if (here.host, here.port) == (there.host, there.port):
+            return True
+        return result.peer is not None and is_public(canonical(result.peer))
+    except ValueError:
+        return False

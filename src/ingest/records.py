@@ -33,6 +33,7 @@ class FetchResult:
     queue_ms: int = 0  # waiting for the host's turn (politeness), not part of duration_ms
     bytes_read: int = 0  # bytes on the wire
     redirects: tuple[tuple[int, str], ...] = ()  # (status, target URL) per hop
+    peer: str | None = None  # the IP address that sent the final response
 
     @property
     def ok(self) -> bool:

@@ -11,9 +11,10 @@ from typing import Annotated, TextIO
 import typer
 from sqlalchemy.engine import Engine
 
-from ingest.cli.output import TextFormat, out, print_json, print_table
+from ingest.cli.output import TextFormat, print_json, print_table, say
 from ingest.diff import unified_word_diff
 from ingest.errors import UsageError
+from ingest.redact import redact_url
 from ingest.store.queries import get_article, iter_articles
 from ingest.store.revisions import RevisionRecord, list_revisions
 
@@ -44,7 +45,7 @@ def show(
     if format is TextFormat.json:
         print_json(record)
         return
-    out.print(record["title"] or "(untitled)", style="bold", markup=False, highlight=False)
+    say(record["title"] or "(untitled)", style="bold")
     for label in (
         "url",
         "canonical_url",
@@ -57,31 +58,21 @@ def show(
         "removed_at",
     ):
         if record[label]:
-            out.print(f"{label}: {record[label]}", markup=False, highlight=False)
+            value = record[label]
+            say(f"{label}: {redact_url(value) if label.endswith('url') else value}")
     if record["duplicate_of"]:
-        out.print(
-            f"duplicate_of: {record['duplicate_of']} (similarity {record['similarity']:.2f})",
-            markup=False,
-            highlight=False,
-        )
+        say(f"duplicate_of: {record['duplicate_of']} (similarity {record['similarity']:.2f})")
     if record["extraction_error"]:
-        out.print(f"extraction_error: {record['extraction_error']}", markup=False, highlight=False)
+        say(f"extraction_error: {record['extraction_error']}")
     for source in record["sources"]:
         removed = f", removed from the feed {source['removed_at']}" if source["removed_at"] else ""
-        out.print(
-            f"source: {source['feed_url']} ({source['guid'] or source['link']}{removed})",
-            markup=False,
-            highlight=False,
-        )
+        where = source["guid"] or source["link"]
+        say(f"source: {redact_url(source['feed_url'])} ({where}{removed})")
     if record["text_from"] != "page" and record["text"]:
         said = f"the feed {record['text_from']}" if record["text_from"] else "a feed"
-        out.print(
-            f"text: as {said} gave it (the page itself was never fetched successfully)",
-            markup=False,
-            highlight=False,
-        )
-    out.print()
-    out.print(record["text"], markup=False, highlight=False)
+        say(f"text: as {said} gave it (the page itself was never fetched successfully)")
+    say()
+    say(record["text"])
 
 
 def _show_revisions(ctx: typer.Context, article_id: int, format: TextFormat) -> None:
@@ -114,7 +105,7 @@ def diff(
         raise UsageError(f"article {article_id} has no versions yet (its page is not fetched)")
     new = _pick(versions, rev_b, len(versions), article_id)
     old = _pick(versions, rev_a, max(1, new.number - 1), article_id)
-    out.print(
+    say(
         unified_word_diff(
             old.title,
             old.text or "",
@@ -122,9 +113,7 @@ def diff(
             new.text or "",
             old_label=_label(article_id, old),
             new_label=_label(article_id, new),
-        ),
-        markup=False,
-        highlight=False,
+        )
     )
 
 

@@ -10,21 +10,22 @@ import typer
 
 from ingest import schedule
 from ingest.cli.context import AppContext
-from ingest.cli.output import Format, err, print_json, print_table
-from ingest.errors import UsageError
+from ingest.cli.output import Format, message, print_json, print_table
+from ingest.errors import IngestError, UsageError
 from ingest.feedsfile import declared_feeds
 from ingest.health import feeds_with_health
 from ingest.identity import check_url, feed_url
+from ingest.redact import redact_url
 from ingest.store import feeds as store
 from ingest.store.models import utcnow
 
 app = typer.Typer(help="Add, list, disable and remove feeds.", no_args_is_help=True)
 
 
-def _result(feed_id: int, message: str) -> None:
+def _result(feed_id: int, text: str) -> None:
     """The feed's id on stdout (for scripts: `id=$(ingest feeds add URL)`), words on stderr."""
     print(feed_id, flush=True)
-    err.print(message, markup=False, highlight=False)
+    message(text)
 
 
 @app.command("add")
@@ -41,28 +42,27 @@ def add(
         check_url(url)  # reject bad input before any network or archive work
     engine, settings = app_ctx.engine, app_ctx.settings
 
-    from ingest.fetch import Fetcher  # the HTTP stack: imported by the commands that fetch
-    from ingest.subscribe import Subscription, subscribe
+    # the pipeline (HTTP stack, worker pool): imported by the commands that fetch
+    from ingest.owner import make_owner
+    from ingest.pipeline import Pipeline
+    from ingest.subscribe import Subscription, subscribe_all
 
-    async def run() -> list[Subscription | UsageError]:
-        async with Fetcher(settings) as fetcher:
-            results: list[Subscription | UsageError] = []
-            for url in urls:
-                try:
-                    results.append(await subscribe(engine, fetcher, settings, url))
-                except UsageError as exc:
-                    results.append(exc)
-            return results
+    async def run() -> list[Subscription | IngestError]:
+        async with Pipeline(engine, settings, make_owner("add")) as pipeline:
+            return await subscribe_all(pipeline, urls)
 
     failed = 0
     for outcome in asyncio.run(run()):
-        if isinstance(outcome, UsageError):
+        if isinstance(outcome, IngestError):
             failed += 1
-            err.print(f"error: {outcome}", markup=False, highlight=False)
+            message(f"error: {outcome}")
             continue
         verb = "added" if outcome.created else "already subscribed"
-        note = f" ({outcome.note})" if outcome.note else ""
-        _result(outcome.feed_id, f"{verb}: [{outcome.feed_id}] {outcome.url}{note}")
+        notes = [outcome.note] if outcome.note else []
+        if outcome.new:
+            notes.append(f"{outcome.new} entries archived")
+        note = f" ({'; '.join(notes)})" if notes else ""
+        _result(outcome.feed_id, f"{verb}: [{outcome.feed_id}] {redact_url(outcome.url)}{note}")
     if failed:
         raise typer.Exit(2 if failed == len(urls) else 1)
 
@@ -78,8 +78,7 @@ def list_(
     declared = declared_feeds(ctx.obj.settings.feeds_files)
     waiting = {url: path for url, path in declared.items() if url not in known}
     for url, path in waiting.items():  # not written here: listing never changes the archive
-        note = f"declared in {path}, added by the next fetch: {url}"
-        err.print(note, markup=False, highlight=False)
+        message(f"declared in {path}, added by the next fetch: {redact_url(url)}")
     if format is Format.json:
         print_json([record for _, _, record in found])
         return
@@ -87,7 +86,7 @@ def list_(
         (
             f.id,
             f.title or "",
-            f.url,
+            redact_url(f.url),
             word,
             f.last_success_at and f"{f.last_success_at:%Y-%m-%d %H:%M}",
         )
@@ -95,7 +94,7 @@ def list_(
     ]
     print_table(None, ["id", "title", "url", "health", "last success"], rows)
     if not found and not waiting:
-        err.print("no feeds yet: add one with `ingest feeds add URL`")
+        message("no feeds yet: add one with `ingest feeds add URL`")
 
 
 def _when(value: datetime | None) -> str | None:

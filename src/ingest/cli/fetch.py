@@ -10,9 +10,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ingest.cli.context import AppContext
-from ingest.cli.output import err, out, print_table
+from ingest.cli.output import err, message, print_table, say
+from ingest.redact import redact_url
 from ingest.store import feeds as store
-from ingest.store.queue import requeue_failed_pages
 
 if TYPE_CHECKING:
     from ingest.pipeline import FeedReport
@@ -31,13 +31,6 @@ def fetch(
     ] = None,
     no_fulltext: Annotated[
         bool, typer.Option("--no-fulltext", help="Archive the feeds' own content; fetch no pages.")
-    ] = False,
-    retry_fulltext: Annotated[
-        bool,
-        typer.Option(
-            "--retry-fulltext",
-            help="Fetch again the pages that were blocked (private network) or answered 4xx.",
-        ),
     ] = False,
     recheck: Annotated[
         bool,
@@ -58,14 +51,11 @@ def fetch(
     if no_fulltext:
         settings = settings.model_copy(update={"fulltext": False})
     feed_ids = [store.resolve_feed(engine, ref) for ref in refs] if refs else None
-    if retry_fulltext:
-        again = requeue_failed_pages(engine, feed_ids)
-        err.print(f"{again} pages back on the queue for their full text", highlight=False)
     if feed_ids is None:
         sync_feeds_files(engine, settings)
         if not store.list_feeds(engine):
-            err.print("no feeds to fetch: add one with `ingest feeds add URL`", highlight=False)
-            err.print("or list them in config/feeds.toml (see config/feeds.toml.example)")
+            message("no feeds to fetch: add one with `ingest feeds add URL`")
+            message("or list them in config/feeds.toml (see config/feeds.toml.example)")
             return
     with Progress(
         TextColumn("fetching"),
@@ -105,7 +95,7 @@ def fetch(
     rows = [
         (
             r.feed_id,
-            r.url,
+            redact_url(r.url),
             r.status,
             r.new,
             r.updated,
@@ -122,40 +112,21 @@ def fetch(
     )
     if recheck and settings.fulltext:
         counts = asyncio.run(recheck_now(engine, settings, feed_ids))
-        out.print(
+        say(
             f"re-checked {counts.total()} pages: "
-            + ", ".join(f"{counts[k]} {k}" for k in ("revised", "unchanged", "removed", "failed")),
-            highlight=False,
+            + ", ".join(f"{counts[k]} {k}" for k in ("revised", "unchanged", "removed", "failed"))
         )
     for feed in result.inactive:
         state = "gone (410)" if feed.gone_at else "disabled"
-        err.print(
-            f"skipped ({state}; `ingest feeds enable {feed.id}` to poll it again): {feed.url}",
-            markup=False,
-            highlight=False,
-        )
+        hint = f"`ingest feeds enable {feed.id}` to poll it again"
+        message(f"skipped ({state}; {hint}): {redact_url(feed.url)}")
     for url in result.busy:
-        err.print(f"skipped (another worker is fetching it): {url}", markup=False, highlight=False)
+        message(f"skipped (another worker is fetching it): {redact_url(url)}")
     for wait in result.waiting:
-        err.print(
-            f"skipped until {wait.until:%Y-%m-%d %H:%M:%S} UTC ({wait.reason}): {wait.url}",
-            markup=False,
-            highlight=False,
-        )
-    if result.blocked_pages:
-        err.print(
-            f"{result.blocked_pages} pages blocked: their addresses are on a private network. "
-            "To allow one, add it to `allow_networks` in config/ingest.toml (or "
-            "INGEST_ALLOW_NETWORKS), then `ingest fetch --retry-fulltext`",
-            markup=False,
-            highlight=False,
-        )
+        until = f"{wait.until:%Y-%m-%d %H:%M:%S} UTC"
+        message(f"skipped until {until} ({wait.reason}): {redact_url(wait.url)}")
     for report in result.failed:
-        err.print(
-            f"failed: [{report.feed_id}] {report.url}: {report.error}",
-            markup=False,
-            highlight=False,
-        )
+        message(f"failed: [{report.feed_id}] {redact_url(report.url)}: {report.error}")
     if result.failed:
-        err.print(f"{len(result.failed)} of {len(result.reports)} feeds failed", highlight=False)
+        message(f"{len(result.failed)} of {len(result.reports)} feeds failed")
         raise typer.Exit(1)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from ingest.cli.output import Format, print_json, print_table
+from ingest.redact import redact_url
 from ingest.store import feeds as feed_store
 from ingest.store.fetchlog import recent_fetches
 from ingest.store.models import FetchLog
@@ -43,7 +44,7 @@ def log(
             (
                 f"{row.at:%Y-%m-%d %H:%M:%S}",
                 row.kind,
-                row.url,
+                redact_url(row.url),
                 row.status,
                 row.bytes,
                 row.duration_ms,
@@ -56,4 +57,6 @@ def log(
 
 
 def log_record(row: FetchLog) -> dict[str, Any]:
-    return row.model_dump(mode="json")
+    record = row.model_dump(mode="json")
+    record["url"] = redact_url(record["url"])
+    return record

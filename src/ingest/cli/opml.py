@@ -9,9 +9,10 @@ from typing import Annotated
 
 import typer
 
-from ingest.cli.output import err
+from ingest.cli.output import message
 from ingest.errors import UsageError
 from ingest.opml import OpmlError, Subscribed, read_opml, write_opml
+from ingest.redact import redact_url
 from ingest.store import feeds as store
 
 
@@ -50,9 +51,9 @@ def import_(
     report = asyncio.run(import_outlines(app_ctx.engine, app_ctx.settings, outlines, check=check))
     for added in report.added:
         note = f" ({added.note})" if added.note else ""
-        err.print(f"added: [{added.feed_id}] {added.url}{note}", markup=False, highlight=False)
+        message(f"added: [{added.feed_id}] {redact_url(added.url)}{note}")
     for url, why in report.invalid:
-        err.print(f"invalid: {url} ({why})", markup=False, highlight=False)
+        message(f"invalid: {redact_url(url)} ({why})")
     print(
         f"{len(report.added)} added, {len(report.skipped)} skipped (already subscribed),"
         f" {len(report.invalid)} invalid"

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ingest.cli.output import err
+from ingest.cli.output import message
 from ingest.store.queries import require_articles
 
 
@@ -35,10 +35,9 @@ def reextract(
         run_reextract(ctx.obj.engine, ctx.obj.settings, article_ids or None, outdated=outdated)
     )
     total = sum(outcomes.values())
-    err.print(
+    message(
         f"re-extracted {total} articles: {outcomes['revised']} revised, "
-        f"{outcomes['unchanged']} unchanged, {outcomes['failed']} failed",
-        highlight=False,
+        f"{outcomes['unchanged']} unchanged, {outcomes['failed']} failed"
     )
     if outcomes["failed"]:
         raise typer.Exit(1)

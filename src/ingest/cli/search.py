@@ -19,7 +19,7 @@ from ingest.cli.filters import (
     WithDuplicatesOption,
     article_filter,
 )
-from ingest.cli.output import Format, err, print_json, print_table
+from ingest.cli.output import Format, message, print_json, print_table
 from ingest.highlight import Span
 from ingest.store.search import Cursor, Hit
 from ingest.store.search import search as run_search
@@ -121,7 +121,7 @@ def search(
     ]
     print_table(None, ["id", "published", "title", "match"], rows)
     if not hits:
-        err.print("no matches")
+        message("no matches")
 
 
 def _styled(text: str, spans: Sequence[Span]) -> Text:

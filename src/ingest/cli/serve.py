@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ingest.cli.context import AppContext
-from ingest.cli.output import err
+from ingest.cli.output import message
 from ingest.errors import UsageError
 
 if TYPE_CHECKING:
@@ -71,8 +71,7 @@ async def _serve(app: web.Application, host: str, port: int) -> None:
             loop.add_signal_handler(sig, stop.set)
         for address in runner.addresses:
             where = f"[{address[0]}]" if ":" in address[0] else address[0]
-            err.print(f"serving http://{where}:{address[1]}/ (read-only; Ctrl-C stops)",
-                      markup=False, highlight=False)  # fmt: skip
+            message(f"serving http://{where}:{address[1]}/ (read-only; Ctrl-C stops)")
         await stop.wait()
     finally:
         await runner.cleanup()

@@ -1,10 +1,12 @@
 """The HTTP layer: every network or HTTP fault comes back as a FetchResult, never an exception.
 
-Three connection pools: feeds (the user chose them, so any address), article pages (kept alive,
-only addresses allowed for everyone), and pages of feeds that live on a private address (may
-reach that address, so never kept alive: a pooled connection must not outlive the request whose
-origin allowed it). Redirects are followed by hand so every hop passes the URL checks, robots,
-the host gate and, through the socket factory, the address policy.
+Every request, feed or page, runs under the address policy (see `guard`): public addresses, the
+`allow_networks` entries, and the address and port of the URL the user vouched for (a feed's own
+URL; the URL typed at `feeds add`). Two connection pools: one kept alive, for addresses allowed
+for everyone, and one never kept alive, for requests whose vouched origin is private (a pooled
+connection must not outlive the request whose origin allowed it). Redirects are followed by hand
+so every hop passes the URL checks, robots, the host gate and, through the socket factory, the
+address policy: a redirect cannot lead a feed or a page anywhere its origin could not go.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class _Hop:
     error_class: ErrorClass | None = None
     error: str | None = None
     bytes_read: int = 0
+    peer: str | None = None  # the server's IP address
 
     def fail(self, error_class: ErrorClass, error: str) -> _Hop:
         self.error_class, self.error = error_class, error
@@ -88,6 +91,7 @@ class Fetcher:
     """Fetch feeds and article pages within limits, politely and safely. Use as `async with`."""
 
     _feed_plan: _Plan
+    _origin_feed_plan: _Plan
     _page_plan: _Plan
     _origin_page_plan: _Plan
 
@@ -105,14 +109,14 @@ class Fetcher:
 
     async def __aenter__(self) -> Fetcher:
         s = self._settings
-        feeds = self._session()
-        pages = self._session(guarded_socket_factory(self._allow, honour_origin=False))
+        pooled = self._session(guarded_socket_factory(self._allow, honour_origin=False))
         near_origin = self._session(
             guarded_socket_factory(self._allow, honour_origin=True), force_close=True
         )
-        self._feed_plan = _Plan(feeds, FEED_ACCEPT, s.max_feed_bytes, s.request_timeout)
+        self._feed_plan = _Plan(pooled, FEED_ACCEPT, s.max_feed_bytes, s.request_timeout)
+        self._origin_feed_plan = replace(self._feed_plan, session=near_origin)
         self._page_plan = _Plan(
-            pages, PAGE_ACCEPT, s.max_page_bytes, s.request_timeout, True, s.respect_robots
+            pooled, PAGE_ACCEPT, s.max_page_bytes, s.request_timeout, True, s.respect_robots
         )
         self._origin_page_plan = replace(self._page_plan, session=near_origin)
         return self
@@ -123,7 +127,7 @@ class Fetcher:
         self._sessions.clear()
 
     def _session(
-        self, socket_factory: SocketFactory | None = None, *, force_close: bool = False
+        self, socket_factory: SocketFactory, *, force_close: bool = False
     ) -> aiohttp.ClientSession:
         s = self._settings
         connector = aiohttp.TCPConnector(
@@ -142,15 +146,33 @@ class Fetcher:
         self._sessions.append(session)
         return session
 
-    async def fetch_feed(self, url: str, validators: Validators | None = None) -> FetchResult:
-        """Fetch a subscribed feed: any address (the user chose it), no robots.txt."""
-        return await self._fetch(url, validators, self._feed_plan, None, time.monotonic())
+    async def fetch_feed(
+        self, url: str, validators: Validators | None = None, *, origin: str | None = None
+    ) -> FetchResult:
+        """Fetch a feed. `origin` is the URL the user vouched for (default: `url`, the feed as
+        subscribed): its address and port may be private; every other hop is held to the policy.
+        """
+        started = time.monotonic()
+        plans = (self._feed_plan, self._origin_feed_plan)
+        return await self._scoped(url, validators, origin or url, plans, started)
 
     async def fetch_page(
         self, url: str, origin: str | None = None, validators: Validators | None = None
     ) -> FetchResult:
         """Fetch an article page linked from the feed at `origin`, under the address policy."""
         started = time.monotonic()
+        plans = (self._page_plan, self._origin_page_plan)
+        return await self._scoped(url, validators, origin, plans, started)
+
+    async def _scoped(
+        self,
+        url: str,
+        validators: Validators | None,
+        origin: str | None,
+        plans: tuple[_Plan, _Plan],
+        started: float,
+    ) -> FetchResult:
+        """Fetch with `origin`'s addresses allowed; a private origin uses the unpooled session."""
         origin_addrs = (
             await resolve_origin(origin, self._settings.connect_timeout) if origin else frozenset()
         )
@@ -158,7 +180,7 @@ class Fetcher:
             not is_allowed(ip, port, allow=self._allow, origin_addrs=frozenset())
             for ip, port in origin_addrs
         )
-        plan = self._origin_page_plan if private_origin else self._page_plan
+        plan = plans[1] if private_origin else plans[0]
         with request_scope(RequestScope(origin_addrs)) as scope:
             return await self._fetch(url, validators, plan, scope, started)
 
@@ -175,14 +197,19 @@ class Fetcher:
         return replace(result, duration_ms=max(0, total - result.queue_ms))
 
     async def _follow(
-        self, url: str, validators: Validators | None, plan: _Plan, scope: RequestScope | None
+        self,
+        url: str,
+        validators: Validators | None,
+        plan: _Plan,
+        scope: RequestScope | None,
+        budget: _Budget | None = None,
     ) -> FetchResult:
         headers = {"Accept": plan.accept}
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
         if validators and validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        budget = _Budget(plan.timeout)
+        budget = budget or _Budget(plan.timeout)
         redirects: list[tuple[int, str]] = []
         seen = {url}
         limit = self._settings.max_redirects
@@ -218,6 +245,7 @@ class Fetcher:
             bytes_read=hop.bytes_read,
             redirects=tuple(redirects),
             queue_ms=round(budget.queued * 1000),
+            peer=hop.peer,
         )
 
     async def _visit(
@@ -236,13 +264,17 @@ class Fetcher:
         if target.scheme not in ("http", "https") or not target.host:
             return _Hop().fail(ErrorClass.BLOCKED, f"not an http(s) URL: {url}")
         if plan.robots:
-            fetch = partial(self._fetch_robots, plan, scope)
+            fetch = partial(self._fetch_robots, plan, scope, budget)
             if not await self._robots.allowed(target, fetch):
                 return _Hop().fail(ErrorClass.ROBOTS, f"robots.txt disallows {self._agent}")
         return await self._gated(target, headers, plan, budget, scope)
 
-    async def _fetch_robots(self, plan: _Plan, scope: RequestScope | None, url: str) -> FetchResult:
-        """robots.txt through the same pool and policy as the page, small and quick."""
+    async def _fetch_robots(
+        self, plan: _Plan, scope: RequestScope | None, budget: _Budget, url: str
+    ) -> FetchResult:
+        """robots.txt through the same pool and policy as the page, small and quick. Its time
+        counts against the page's deadline: a redirect chain through sites whose robots.txt
+        never answers cannot stretch a page fetch past `request_timeout`."""
         robots_plan = replace(
             plan,
             accept=ROBOTS_ACCEPT,
@@ -251,7 +283,12 @@ class Fetcher:
             html_only=False,
             robots=False,
         )
-        return await self._follow(url, None, robots_plan, scope)
+        share = _Budget(max(0.0, min(budget.left, ROBOTS_TIMEOUT)))
+        granted = share.left
+        try:
+            return await self._follow(url, None, robots_plan, scope, share)
+        finally:
+            budget.left -= granted - share.left
 
     async def _gated(
         self,
@@ -300,6 +337,7 @@ class Fetcher:
             async with asyncio.timeout(max(budget.left, 0)):
                 request = plan.session.get(target, headers=headers, allow_redirects=False)
                 async with request as response:
+                    hop.peer = _peer(response)
                     hop.status = response.status
                     hop.headers = _lower_headers(response.headers)
                     await _read(response, plan, hop)
@@ -355,6 +393,13 @@ async def _read(response: aiohttp.ClientResponse, plan: _Plan, hop: _Hop) -> Non
         hop.fail(ErrorClass.TRUNCATED, str(exc))
     except DecodeError as exc:
         hop.fail(ErrorClass.NETWORK, str(exc))
+
+
+def _peer(response: aiohttp.ClientResponse) -> str | None:
+    """The IP address the response came from (pooled connections included)."""
+    transport = response.connection.transport if response.connection else None
+    peername = transport.get_extra_info("peername") if transport else None
+    return str(peername[0]) if peername else None
 
 
 def _lower_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:

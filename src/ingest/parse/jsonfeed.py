@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ingest.parse.errors import NotAFeedError
-from ingest.parse.sanitize import safe_http_url, sanitize_html, text_to_html
+from ingest.parse.sanitize import (
+    clean_record,
+    clean_text,
+    safe_http_url,
+    sanitize_html,
+    text_to_html,
+)
 from ingest.records import ParsedEntry, ParsedFeed
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
@@ -23,6 +29,8 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise NotAFeedError(f"not a JSON Feed: invalid JSON ({exc})") from None
+    except RecursionError:  # `[[[[…` 100,000 deep
+        raise NotAFeedError("not a JSON Feed: nested too deeply") from None
     version = document.get("version") if isinstance(document, dict) else None
     if not isinstance(version, str) or not version.startswith(VERSION_PREFIX):
         raise NotAFeedError("not a JSON Feed: no jsonfeed.org version")
@@ -35,11 +43,19 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     if skipped:
         problems.append(f"{skipped} item(s) are not objects")
     home = safe_http_url(_text(document.get("home_page_url")), url)
+    entries = []
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            continue
+        try:
+            entries.append(clean_record(_entry(item, url)))
+        except Exception as exc:  # one broken item never costs its siblings
+            problems.append(f"item {number} skipped: {type(exc).__name__}: {exc}")
     return ParsedFeed(
         format=_FORMATS.get(version.removeprefix(VERSION_PREFIX), "json"),
         title=_text(document.get("title")),
         link=home,
-        entries=tuple(_entry(item, url) for item in items if isinstance(item, dict)),
+        entries=tuple(entries),
         problem="; ".join(problems) or None,
     )
 
@@ -55,7 +71,7 @@ def _entry(item: dict[str, Any], base: str) -> ParsedEntry:
     guid = item.get("id")
     return ParsedEntry(
         # 1.0 allowed numbers as ids; 1.1 requires strings.
-        guid=str(guid).strip() or None if isinstance(guid, str | int) else None,
+        guid=clean_text(str(guid)).strip() or None if isinstance(guid, str | int) else None,
         link=safe_http_url(_text(item.get("url")) or _text(item.get("external_url")), base),
         title=_text(item.get("title")),
         author=_author(item),
@@ -101,4 +117,4 @@ def _list(item: dict[str, Any], key: str) -> list[Any]:
 
 
 def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
+    return clean_text(value).strip() or None if isinstance(value, str) else None

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from dataclasses import fields, replace
+from typing import TypeVar, overload
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import nh3
 from lxml import etree
+
+from ingest.records import Extracted, ParsedEntry
 
 # Only these schemes survive in href/src; javascript:, data:, vbscript: and friends are dropped.
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -29,6 +33,40 @@ BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 _BLANK_LINE = re.compile(r"\n\s*\n")
+# What XML (and so lxml) refuses, and PostgreSQL refuses in text (NUL): C0 controls other than
+# tab and line breaks, DEL, lone surrogates, U+FFFE/U+FFFF. Vertical tab and form feed are spacing.
+_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_SPACING_CONTROL = re.compile("[\x0b\x0c]")
+R = TypeVar("R", ParsedEntry, Extracted)
+
+
+@overload
+def clean_text(text: str) -> str: ...
+@overload
+def clean_text(text: None) -> None: ...
+def clean_text(text: str | None) -> str | None:
+    """`text` without the control characters no archive, XML parser or database should get: one
+    form feed (or NUL) in an item would otherwise fail the item, or the whole feed's write."""
+    if not text:
+        return text
+    return _NOT_TEXT.sub("", _SPACING_CONTROL.sub(" ", text))
+
+
+def clean_record(record: R) -> R:
+    """Every text field of a record (a feed entry, an extracted page) through `clean_text`,
+    tuples of strings included: the one place such text is made safe to store."""
+    changes: dict[str, object] = {}
+    for spec in fields(record):
+        value = getattr(record, spec.name)
+        if isinstance(value, str):
+            cleaned: object = clean_text(value)
+        elif isinstance(value, tuple):
+            cleaned = tuple(clean_text(v) if isinstance(v, str) else v for v in value)
+        else:
+            continue
+        if cleaned != value:
+            changes[spec.name] = cleaned
+    return replace(record, **changes) if changes else record
 
 
 def sanitize_html(html: str, base_url: str | None = None) -> str:
@@ -60,11 +98,12 @@ def html_to_text(html: str) -> str:
 
     Used when a feed's content has to stand in for the article text (no page could be fetched).
     """
+    html = clean_text(html)
     if not html.strip():
         return ""
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
-    except etree.ParserError:
+    except (etree.ParserError, ValueError):
         return ""
     for element in list(root.iter(*DROP_WITH_CONTENT)):
         element.drop_tree()

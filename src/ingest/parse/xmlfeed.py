@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import calendar
-import codecs
 import io
-import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
+from defusedxml import DefusedXmlException
+from feedparser.encodings import convert_to_utf8
 
 from ingest.parse.dates import possible_date
 from ingest.parse.errors import NotAFeedError
-from ingest.parse.sanitize import html_to_text, safe_http_url, sanitize_html, text_to_html
+from ingest.parse.sanitize import (
+    clean_record,
+    clean_text,
+    html_to_text,
+    safe_http_url,
+    sanitize_html,
+    text_to_html,
+)
 from ingest.records import ParsedEntry, ParsedFeed
 
-_DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
-_ELEMENT_START = re.compile(r"<[A-Za-z_]")
+# The strict parser refuses entity declarations (a second line of defence: none should remain).
+if "defusedxml.expatreader" not in feedparser.api.PREFERRED_XML_PARSERS:
+    feedparser.api.PREFERRED_XML_PARSERS.insert(0, "defusedxml.expatreader")
 _SY_PERIOD_SECONDS = {
     "hourly": 3600,
     "daily": 86400,
@@ -27,71 +35,99 @@ _SY_PERIOD_SECONDS = {
     "monthly": 30 * 86400,
     "yearly": 365 * 86400,
 }
-# UTF-16/32 bodies cannot be searched as bytes; they are decoded and re-encoded with a BOM.
-_WIDE_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 
 
 def parse_xml_feed(body: bytes, content_type: str, url: str) -> ParsedFeed:
-    """Parse with feedparser (sanitizing and URL resolution on), then sanitize again with nh3."""
+    """Parse with feedparser (sanitizing and URL resolution on), then sanitize again with nh3.
+
+    The body is decoded first, with feedparser's own rules (HTTP charset, BOM, XML declaration,
+    detection), and the internal DTD subset is cut from the decoded text: what the parsers then
+    read declares no entity, whatever the encoding and whatever precedes the DOCTYPE. The strict
+    parser is defusedxml's expat reader, which refuses any entity declaration left anyway.
+    """
+    detected: dict[str, Any] = {}
+    headers = {"content-type": content_type} if content_type else {}
+    data = convert_to_utf8(headers, body, detected)
     # The headers drive feedparser's encoding rules; content-location is the base of relative URIs.
     response_headers = {"content-location": url}
-    if content_type:
-        response_headers["content-type"] = content_type
-    parsed = feedparser.parse(
-        io.BytesIO(drop_internal_subset(body)),
-        response_headers=response_headers,
-        sanitize_html=True,
-        resolve_relative_uris=True,
-    )
+    if detected.get("encoding") and isinstance(data, bytes):
+        data = strip_internal_subset(data.decode("utf-8")).encode("utf-8")
+        mime = content_type.split(";", 1)[0].strip() or "application/xml"
+        response_headers["content-type"] = f"{mime}; charset=utf-8"
+    else:  # undecodable: feedparser uses only its loose parser, which declares nothing
+        data = body
+        if content_type:
+            response_headers["content-type"] = content_type
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(data),
+            response_headers=response_headers,
+            sanitize_html=True,
+            resolve_relative_uris=True,
+        )
+    except DefusedXmlException as exc:
+        raise NotAFeedError(f"not a feed: {type(exc).__name__}") from None
     if not parsed.get("version") and not parsed.entries:
         raise NotAFeedError(f"not a feed: {_bozo_text(parsed) or 'no feed elements'}")
     feed = parsed.feed
+    entries = []
+    problems = [p for p in (_bozo_text(detected), _bozo_text(parsed)) if p]
+    for number, raw in enumerate(parsed.entries, 1):
+        try:
+            entries.append(clean_record(_entry(raw, url)))
+        except Exception as exc:  # one broken item never costs its siblings
+            problems.append(f"item {number} skipped: {type(exc).__name__}: {exc}")
     return ParsedFeed(
         format=parsed.get("version") or "unknown",
-        title=_plain(feed, "title"),
+        title=clean_text(_plain(feed, "title")),
         link=safe_http_url(feed.get("link"), url),
-        entries=tuple(_entry(entry, url) for entry in parsed.entries),
+        entries=tuple(entries),
         ttl_seconds=_ttl_seconds(feed),
-        problem=_bozo_text(parsed),
+        problem="; ".join(dict.fromkeys(problems)) or None,
     )
 
 
-def drop_internal_subset(body: bytes) -> bytes:
-    """Remove a DOCTYPE with an internal subset (`<!DOCTYPE x [ ... ]>`) from the prolog.
+def strip_internal_subset(text: str) -> str:
+    """Cut the internal subset (`[ ... ]`) of the DOCTYPE from a decoded XML document.
 
-    With no entity declared, billion-laughs and external-entity payloads expand to nothing.
-    feedparser strips entity declarations only when they start a line: with the whole prolog on
-    one line (tests/fixtures/laughs.xml) expat expands until its amplification limit, ~0.6 s of
-    CPU per document. So the whole subset is cut here, quotes and comments inside it respected.
+    With no entity declared, billion-laughs and external-entity payloads expand to nothing. The
+    prolog is read with XML's grammar (declaration, comments, processing instructions, white
+    space, the DOCTYPE), the way expat reads it, so a comment or a PI containing `<x` before the
+    DOCTYPE cannot hide it; anything else before the root element is an error at which expat
+    stops before it reaches a DOCTYPE. The DOCTYPE's name and external id stay (feedparser reads
+    the Netscape RSS 0.91 version from them); an external DTD is never fetched.
     """
-    for bom, codec in _WIDE_BOMS:
-        if body.startswith(bom):
-            text = body.decode(codec, errors="replace")
-            stripped = _drop_subset_text(text)
-            return body if stripped is text else stripped.encode(codec)
-    # latin-1 maps bytes 1:1 to code points, so ASCII-compatible encodings survive the round trip.
-    text = body.decode("latin-1")
-    stripped = _drop_subset_text(text)
-    return body if stripped is text else stripped.encode("latin-1")
+    position = 1 if text.startswith("\ufeff") else 0
+    while position < len(text):
+        char = text[position]
+        if char in " \t\r\n":
+            position += 1
+        elif text.startswith("<?", position) or text.startswith("<!--", position):
+            close = "?>" if text[position + 1] == "?" else "-->"
+            end = text.find(close, position + 2)
+            if end < 0:
+                return text
+            position = end + len(close)
+        elif text[position : position + 9].upper() == "<!DOCTYPE":
+            text, position = _cut_subset(text, position + 9)
+        else:
+            return text  # the root element (or an error expat stops at)
+    return text
 
 
-def _drop_subset_text(text: str) -> str:
-    match = _DOCTYPE.search(text)
-    if match is None or _ELEMENT_START.search(text, 0, match.start()):
-        return text  # no DOCTYPE, or one after the root element started (inside CDATA, say)
-    position = match.end()
+def _cut_subset(text: str, position: int) -> tuple[str, int]:
+    """Remove the internal subset of the DOCTYPE whose name starts at `position`; returns the
+    new text and the index just after the DOCTYPE."""
     while position < len(text) and text[position] not in "[>":
+        if text[position] in "\"'":  # a public or system literal may contain `[` or `>`
+            close = text.find(text[position], position + 1)
+            position = len(text) if close < 0 else close
         position += 1
     if position >= len(text) or text[position] == ">":
-        return text  # no internal subset: nothing is declared
-    position = _end_of_subset(text, position + 1)
-    end = text.find(">", position)
-    return text[: match.start()] + ("" if end < 0 else text[end + 1 :])
+        return text, position + 1
+    end = _end_of_subset(text, position + 1)
+    text = text[:position] + text[end:]
+    return text, position
 
 
 def _end_of_subset(text: str, position: int) -> int:
@@ -101,9 +137,10 @@ def _end_of_subset(text: str, position: int) -> int:
         if char in "\"'":
             close = text.find(char, position + 1)
             position = len(text) if close < 0 else close + 1
-        elif text.startswith("<!--", position):
-            close = text.find("-->", position + 4)
-            position = len(text) if close < 0 else close + 3
+        elif text.startswith("<!--", position) or text.startswith("<?", position):
+            close = "-->" if text[position + 1] == "!" else "?>"
+            end = text.find(close, position + 2)
+            position = len(text) if end < 0 else end + len(close)
         elif char == "]":
             return position + 1
         else:

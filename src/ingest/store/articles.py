@@ -244,10 +244,13 @@ def _metadata(extracted: Extracted, article: sa.RowMapping) -> dict[str, object]
 
 
 def recheck_validators(engine: Engine, article_id: int) -> tuple[str | None, Validators]:
-    """The URL of an article's page and the validators of its last response (conditional GET)."""
-    query = sa.select(
-        sa.func.coalesce(Article.canonical_url, Article.url), Article.etag, Article.last_modified
-    ).where(Article.id == article_id)
+    """The URL of an article's page and the validators of its last response (conditional GET).
+
+    The URL that was fetched, not the page's rel=canonical: the page named that itself, and its
+    address may be one the policy refuses (every re-check would then "fail")."""
+    query = sa.select(Article.url, Article.etag, Article.last_modified).where(
+        Article.id == article_id
+    )
     with engine.connect() as conn:
         row = conn.execute(query).first()
     if row is None:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from ingest.errors import ArchiveUnavailable, StorageError
+from ingest.redact import redact_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -32,8 +33,8 @@ def open_archive(url: str, *, migrate: bool = True, create: bool = True) -> Engi
     file) is opened read-only instead of refused, its schema checked, not upgraded.
     """
     try:
-        parsed = make_url(url)
-    except ArgumentError:
+        parsed = make_url(_quote_userinfo(url))
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise StorageError(f"not a database URL: {url!r}") from None
     try:
         if parsed.get_backend_name() == "sqlite":
@@ -54,13 +55,11 @@ def open_archive(url: str, *, migrate: bool = True, create: bool = True) -> Engi
         raise
     except OperationalError as exc:
         kind = StorageError if parsed.get_backend_name() == "sqlite" else ArchiveUnavailable
-        raise kind(f"cannot open archive {parsed.render_as_string()}: {reason(exc)}") from None
+        raise kind(f"cannot open archive {redact_url(url)}: {reason(exc)}") from None
     except (SQLAlchemyError, OSError, ModuleNotFoundError) as exc:
         if damaged := damage_message(exc):
             raise StorageError(damaged) from None
-        raise StorageError(
-            f"cannot open archive {parsed.render_as_string()}: {reason(exc)}"
-        ) from None
+        raise StorageError(f"cannot open archive {redact_url(url)}: {reason(exc)}") from None
     return engine
 
 
@@ -117,14 +116,31 @@ def check_schema(engine: Engine, where: str) -> None:
         )
 
 
+def _quote_userinfo(url: str) -> str:
+    """Percent-encode `@` in the userinfo: the authority ends at its *last* `@`, so a password
+    such as `p@ss` means what the user meant instead of leaking `ss@host` into errors."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if not sep or authority.count("@") < 2:
+        return url
+    userinfo, _, host = authority.rpartition("@")
+    return f"{scheme}{sep}{userinfo.replace('@', '%40')}@{host}{slash}{path}"
+
+
 def _sqlite_engine(url: sa.URL) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         path = Path(database)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Only its owner may read the archive: SQLite gives its -wal and -shm files the
+            # database file's mode, so creating the file 0600 here covers all three.
+            if not path.exists():
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass  # created meanwhile by another process
         except OSError as exc:
-            raise StorageError(f"cannot create {path.parent}: {exc.strerror}") from None
+            raise StorageError(f"cannot create {path}: {exc.strerror}") from None
     engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")

@@ -27,7 +27,9 @@ class WriterLock:
         url = make_url(db_url)
         database = url.database or ""
         file_backed = url.get_backend_name() == "sqlite" and database not in ("", ":memory:")
-        self.path = Path(database + ".lock") if file_backed else None
+        # The real path: a symlink (or `..`) to the same file must meet the same lock.
+        real = Path(database).resolve() if file_backed else None
+        self.path = real.with_name(real.name + ".lock") if real else None
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -35,7 +37,7 @@ class WriterLock:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
