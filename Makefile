@@ -28,6 +28,7 @@ bench: install  ## the benchmark suite (README "Benchmarks"); reader and py-spy 
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/polling.py
 	$(PY) benchmarks/growth.py
+	$(PY) benchmarks/web.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
