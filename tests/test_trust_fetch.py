@@ -3,6 +3,7 @@ the other feeds of its host; the server's wait is the one applied; `feeds add` k
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ import pytest
 
 from ingest.store.models import utcnow
 from tests.conftest import Cli
-from tests.faultsite import RSS, RawSite, Request, open_test_archive, raw_site
+from tests.faultsite import RSS, RawSite, Request, open_test_archive, raw_site, rss
 
 
 def _at(stamp: str) -> datetime:
@@ -92,3 +93,25 @@ def test_the_log_keeps_the_wait_for_the_host_apart_from_the_request(
     second = max(archive.log(), key=lambda row: row.queue_ms)  # it waited for host_delay
     assert second.queue_ms >= 2000, second
     assert second.duration_ms < second.queue_ms, second  # a loopback answer, not the wait
+
+
+def test_blocked_pages_are_counted_and_can_be_fetched_again_once_allowed(
+    web: RawSite, elsewhere: RawSite, cli: Cli
+) -> None:
+    page = elsewhere.url("/2018/07/sensetime-singapore/")  # another private origin: blocked
+    items = [{"title": "Story", "link": page, "guid": "s1", "description": "teaser"}]
+    web.serve("/feed.rss", 200, rss(web.base, items), Content_Type=RSS)
+    elsewhere.serve_site()
+    assert cli("feeds", "add", web.url("/feed.rss")).returncode == 0
+    done = cli("fetch")
+    assert done.returncode == 0, done.stderr
+    assert "1 pages blocked" in done.stderr
+    assert "allow_networks" in done.stderr and "INGEST_ALLOW_NETWORKS" in done.stderr
+    assert elsewhere.page_hits() == 0
+
+    again = cli("fetch", "--retry-fulltext", INGEST_ALLOW_NETWORKS=elsewhere.host)
+    assert again.returncode == 0, again.stderr
+    assert "1 pages back on the queue" in again.stderr
+    assert elsewhere.page_hits() == 1
+    [article] = [json.loads(line) for line in cli("export").stdout.splitlines()]
+    assert article["extraction"] == "full"

@@ -39,6 +39,7 @@ class BatchResult:
     busy: list[str]  # feeds named or enabled that another worker holds right now
     waiting: list[Waiting] = field(default_factory=list)
     inactive: list[Feed] = field(default_factory=list)  # named, but gone or disabled
+    blocked_pages: int = 0  # article pages the private-network guard refused
 
     @property
     def failed(self) -> list[FeedReport]:
@@ -110,12 +111,13 @@ async def fetch_once(
     try:
         async with Pipeline(engine, settings, owner) as pipeline, pipeline.renewing_leases():
             reports = await pipeline.run_claimed(states, on_done)
+            blocked_pages = pipeline.blocked_pages
     finally:
         feeds.release_leases(engine, owner)
     if settings.fetch_log_retention_days:
         fetchlog.prune_fetch_log(engine, settings.fetch_log_retention_days)
     inactive = [f for f in known if feed_ids is not None and f.id in feed_ids and not _active(f)]
-    return BatchResult(reports, busy, list(waiting.values()), inactive)
+    return BatchResult(reports, busy, list(waiting.values()), inactive, blocked_pages)
 
 
 def _active(feed: Feed) -> bool:

@@ -125,6 +125,7 @@ class Pipeline:
         self.fetcher = Fetcher(settings, self.hosts)
         self._articles: dict[int, asyncio.Task[bool]] = {}  # in flight: one fetch per article
         self.stopping = False  # set on shutdown: no new page request starts
+        self.blocked_pages = 0  # refused by the private-network guard in this run
 
     async def __aenter__(self) -> Pipeline:
         await self.fetcher.__aenter__()
@@ -325,6 +326,7 @@ class Pipeline:
         if url is None or self.stopping:  # shutting down: it stays queued for the next run
             return False
         page = await self.fetcher.fetch_page(url, origin=origin)
+        self.blocked_pages += page.error_class == ErrorClass.BLOCKED
         log.info("page of article %d fetched: %s %s", article_id, page.status or page.error, url)
         await self.db(
             fetchlog.log_fetch, self.engine, "page", page, article_id=article_id, owner=self.owner

@@ -13,6 +13,7 @@ from ingest.cli.context import AppContext
 from ingest.cli.output import err, message, print_table, say
 from ingest.redact import redact_url
 from ingest.store import feeds as store
+from ingest.store.queue import requeue_failed_pages
 
 if TYPE_CHECKING:
     from ingest.pipeline import FeedReport
@@ -31,6 +32,13 @@ def fetch(
     ] = None,
     no_fulltext: Annotated[
         bool, typer.Option("--no-fulltext", help="Archive the feeds' own content; fetch no pages.")
+    ] = False,
+    retry_fulltext: Annotated[
+        bool,
+        typer.Option(
+            "--retry-fulltext",
+            help="Fetch again the pages that were blocked (private network) or answered 4xx.",
+        ),
     ] = False,
     recheck: Annotated[
         bool,
@@ -51,6 +59,9 @@ def fetch(
     if no_fulltext:
         settings = settings.model_copy(update={"fulltext": False})
     feed_ids = [store.resolve_feed(engine, ref) for ref in refs] if refs else None
+    if retry_fulltext:
+        again = requeue_failed_pages(engine, feed_ids)
+        message(f"{again} pages back on the queue for their full text")
     if feed_ids is None:
         sync_feeds_files(engine, settings)
         if not store.list_feeds(engine):
@@ -125,6 +136,12 @@ def fetch(
     for wait in result.waiting:
         until = f"{wait.until:%Y-%m-%d %H:%M:%S} UTC"
         message(f"skipped until {until} ({wait.reason}): {redact_url(wait.url)}")
+    if result.blocked_pages:
+        message(
+            f"{result.blocked_pages} pages blocked: their addresses are on a private network. "
+            "To allow one, add it to `allow_networks` in config/ingest.toml (or "
+            "INGEST_ALLOW_NETWORKS), then `ingest fetch --retry-fulltext`"
+        )
     for report in result.failed:
         message(f"failed: [{report.feed_id}] {redact_url(report.url)}: {report.error}")
     if result.failed:

@@ -119,3 +119,22 @@ def release_articles(engine: Engine, owner: str, ids: Sequence[int] | None = Non
     with engine.begin() as conn:
         result = conn.execute(query.values(lease_owner=None, lease_until=None))
     return result.rowcount or 0
+
+
+RETRYABLE_PAGE_ERRORS = ("blocked:%", "http_4xx:%")  # the private-network guard; a 4xx answer
+
+
+def requeue_failed_pages(engine: Engine, feed_ids: Sequence[int] | None = None) -> int:
+    """Put back on the queue the pages whose full text never came because the address was
+    blocked (before `allow_networks` named it) or the server answered 4xx; the next update of
+    their feed fetches them again. Returns how many."""
+    failed = sa.or_(*(Article.extraction_error.like(p) for p in RETRYABLE_PAGE_ERRORS))
+    query = sa.update(Article).where(
+        Article.extraction.in_(("feed", "failed")), Article.url.is_not(None), failed
+    )
+    if feed_ids is not None:
+        query = query.where(
+            Article.id.in_(sa.select(Entry.article_id).where(Entry.feed_id.in_(list(feed_ids))))
+        )
+    with engine.begin() as conn:
+        return conn.execute(query.values(extraction="pending", next_check_at=None)).rowcount or 0
