@@ -142,13 +142,20 @@ def test_feed_alias_resolves_to_the_feed(engine: Engine) -> None:
 def test_merging_an_article_keeps_links_to_it_valid(engine: Engine) -> None:
     """A retried page whose rel=canonical names an archived article merges into it; articles
     linked to the merged one as near-duplicates follow (foreign keys are enforced)."""
+    from ingest.identity import content_hash
     from ingest.records import Extracted, FetchResult
     from ingest.store.articles import save_page
     from ingest.store.models import Article, Entry
 
     with engine.begin() as conn:
         target = conn.execute(
-            sa.insert(Article).values(url="c", canonical_url="c", text="t", extraction="full")
+            sa.insert(Article).values(
+                url="c",
+                canonical_url="c",
+                text="t2",
+                content_hash=content_hash("t2"),
+                extraction="full",
+            )
         ).inserted_primary_key[0]
         merged = conn.execute(
             sa.insert(Article).values(

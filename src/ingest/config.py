@@ -88,7 +88,7 @@ class Settings(BaseModel):
     metrics_port: int = Field(0, ge=0, le=65535)  # 0: no metrics endpoint
 
     # Dedupe
-    near_duplicate_distance: int = Field(6, ge=0, le=16)  # SimHash Hamming distance
+    near_duplicate_similarity: float = Field(0.6, gt=0, le=1)  # verified shingle containment
     near_duplicate_min_words: int = Field(100, ge=0)
 
     # Search

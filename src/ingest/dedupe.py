@@ -1,85 +1,171 @@
-"""Near-duplicate texts: 64-bit SimHash fingerprints, their index bands, and the decision.
+"""Near-duplicate texts: word shingles, MinHash LSH band keys, verification and grouping.
 
-Pure functions. A fingerprint is trafilatura's Charikar SimHash of the normalized, lower-cased
-text; two texts whose fingerprints differ in few bits share most of their words. The archive
-stores each fingerprint as a signed 64-bit integer (what SQL integers hold) and as four indexed
-16-bit bands. Candidates are the articles sharing at least one band: four index lookups, never a
-scan. By pigeonhole every fingerprint within 3 bits shares a band; one farther away (up to the
-threshold) is found when its differing bits leave some band intact, and a copy of a story found
-by any earlier copy joins the same group (see docs/dedupe.md for the measured recall).
+Pure functions. A text's features are the set of its word 5-grams ("shingles", case and
+punctuation ignored): different stories written from one newsroom's vocabulary share single
+words and short phrases, but a copy shares most of its 5-grams. Candidates come from an index
+of MinHash LSH band keys (datasketch's MinHash; each band of `ROWS` hash values is one 64-bit
+key, stored in an indexed table): texts with high shingle overlap share a key with high
+probability, different texts almost never. A candidate is only a candidate: `verify` compares
+the two texts' shingles directly, and only a verified pair is linked. Groups are one level deep
+and a text joins a group only when verified against the group's original (`choose_group`), so
+unrelated stories never chain through a member they merely resemble.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from trafilatura.deduplication import Simhash
+import numpy as np
+from datasketch import MinHash
 
-from ingest.identity import normalize_text
+SHINGLE_WORDS = 5  # word n-grams: long enough that shared phrasing is not shared text
+NUM_PERM = 128  # MinHash permutations ...
+ROWS = 4  # ... cut into bands of this many values: one index key per band
+BANDS = NUM_PERM // ROWS
+MIN_SHARE = 0.5  # the shorter text must be at least half the longer (not a teaser or excerpt)
 
-BITS = 64
-BANDS = 4
-BAND_BITS = BITS // BANDS
-BAND_MASK = (1 << BAND_BITS) - 1
+_WORD = re.compile(r"\w+")
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1)  # drawn once: MinHash() redraws them
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     """When two texts count as near-duplicates (`near_duplicate_*` settings)."""
 
-    max_distance: int = 6
-    min_words: int = 100
+    min_similarity: float = 0.6  # share of the shorter text's shingles found in the longer
+    min_words: int = 100  # shorter texts never match by text (teasers, captions, briefs)
 
 
 @dataclass(frozen=True, slots=True)
-class TextPrint:
-    """What near-duplicate detection knows of a text: its fingerprint and its length."""
+class Features:
+    """What near-duplicate detection knows of a text: its shingles and its length in words."""
 
-    simhash: int  # signed 64-bit
+    shingles: frozenset[str]
     words: int
 
 
-def fingerprint(text: str) -> int:
-    """The text's SimHash as a signed 64-bit integer (case and spacing do not count)."""
-    return to_signed(Simhash(normalize_text(text).lower(), length=BITS).hash)
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A group original a text might join, with its features (the text it verifies against)."""
+
+    article_id: int
+    features: Features
 
 
-def text_print(text: str) -> TextPrint:
-    return TextPrint(fingerprint(text), len(text.split()))
+@dataclass(frozen=True, slots=True)
+class Grouping:
+    """Where a text goes: the original it joins (or None) with the verified similarity, and
+    groups proven one story (original verified against original): `merges` maps each later
+    original to the earliest one."""
+
+    original: int | None
+    similarity: float | None
+    merges: dict[int, int] = field(default_factory=dict)
 
 
-def to_signed(value: int) -> int:
-    return value - (1 << BITS) if value >= 1 << (BITS - 1) else value
+def words(text: str) -> list[str]:
+    """The text's words, case-folded (NFKC): punctuation, spacing and case do not count."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
-def to_unsigned(value: int) -> int:
-    return value & ((1 << BITS) - 1)
+def features(text: str) -> Features:
+    """The text's word 5-grams (one shingle of all its words when shorter) and word count."""
+    tokens = words(text)
+    n = SHINGLE_WORDS
+    grams = {" ".join(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1))}
+    grams.discard("")
+    return Features(frozenset(grams), len(text.split()))
 
 
-def bands(simhash: int) -> tuple[int, ...]:
-    """The four 16-bit slices of a fingerprint, lowest first: the indexed columns."""
-    value = to_unsigned(simhash)
-    return tuple((value >> (BAND_BITS * i)) & BAND_MASK for i in range(BANDS))
+def band_keys(feats: Features) -> tuple[int, ...]:
+    """The text's MinHash LSH keys, one signed 64-bit integer per band (what SQL holds).
+
+    Two texts whose shingle sets have Jaccard similarity s share at least one key with
+    probability 1 - (1 - s**ROWS)**BANDS: 0.98 at s = 0.6, 0.87 at 0.5, 0.004 at 0.05."""
+    if not feats.shingles:
+        return ()
+    minhash = MinHash(
+        num_perm=NUM_PERM, permutations=_PERMUTATIONS.permutations, scheme=_PERMUTATIONS.scheme
+    )
+    minhash.update_batch([s.encode() for s in feats.shingles])
+    values = np.asarray(minhash.hashvalues, dtype="<u8")
+    return tuple(
+        int.from_bytes(
+            hashlib.blake2b(
+                band.to_bytes(2, "little") + values[band * ROWS : (band + 1) * ROWS].tobytes(),
+                digest_size=8,
+            ).digest(),
+            "little",
+            signed=True,
+        )
+        for band in range(BANDS)
+    )
 
 
-def distance(a: int, b: int) -> int:
-    """Hamming distance between two fingerprints."""
-    return (to_unsigned(a) ^ to_unsigned(b)).bit_count()
+def verify(a: Features, b: Features, thresholds: Thresholds) -> float | None:
+    """The similarity of two texts when one is a copy of the other, else None.
 
-
-def similarity(a: int, b: int) -> float:
-    """Share of equal fingerprint bits, 0.0 to 1.0."""
-    return (BITS - distance(a, b)) / BITS
-
-
-def near_duplicate(a: TextPrint, b: TextPrint, thresholds: Thresholds) -> float | None:
-    """The similarity of `a` and `b` when they are near-duplicates, else None.
-
-    Short texts (teasers, summaries, captions) share too few words for a fingerprint to tell
-    "the same story" from "the same topic", so under `min_words` they never match by text.
+    Similarity is containment: the share of the shorter text's shingles that the longer one has
+    (1.0 = every 5-gram of it is in the other), so a copy that adds or cuts a few paragraphs,
+    or wraps the story in its own boilerplate, still scores high. Both texts need `min_words`,
+    and the shorter needs at least half the longer's shingles (`MIN_SHARE`): a teaser or an
+    excerpt is contained in its article but is not a copy of it.
     """
     if min(a.words, b.words) < thresholds.min_words:
         return None
-    if distance(a.simhash, b.simhash) > thresholds.max_distance:
+    small, large = sorted((a.shingles, b.shingles), key=len)
+    if not small or len(small) < MIN_SHARE * len(large):
         return None
-    return similarity(a.simhash, b.simhash)
+    score = len(small & large) / len(small)
+    return round(score, 4) if score >= thresholds.min_similarity else None
+
+
+def choose_group(
+    mine: Features, originals: Sequence[Candidate], thresholds: Thresholds
+) -> Grouping:
+    """The group a text joins among candidate groups (given by their originals, earliest first).
+
+    The text is verified against each original, never against other members: a text close to a
+    member but not to its original stays out. When it verifies against several originals, those
+    groups are one story only if their originals verify against each other; then the later ones
+    merge into the earliest. Otherwise the text joins the closest original (ties: earliest).
+    """
+    scores = {
+        c.article_id: score
+        for c in originals
+        if (score := verify(mine, c.features, thresholds)) is not None
+    }
+    if not scores:
+        return Grouping(None, None)
+    joined = [c for c in originals if c.article_id in scores]
+    first = min(joined, key=lambda c: c.article_id)
+    merges = {
+        c.article_id: first.article_id
+        for c in joined
+        if c is not first and verify(first.features, c.features, thresholds) is not None
+    }
+    best = max(scores, key=lambda i: (scores[i], -i))
+    target = first.article_id if best in merges else best
+    return Grouping(target, scores[target], merges)
+
+
+def may_fold_by_hash(
+    words_count: int,
+    thresholds: Thresholds,
+    *,
+    titles: tuple[str | None, str | None],
+    links: tuple[str | None, str | None],
+) -> bool:
+    """Whether two items with the same text hash are one article.
+
+    An equal text identifies a story only when it is long enough (`min_words`): teasers such as
+    "Read more..." or "Continue reading" are the same for every item of a site. A short text
+    still folds when the two items also agree on title and link (both absent counts as agree)."""
+    if words_count >= thresholds.min_words:
+        return True
+    title_a, title_b = ((t or "").strip() for t in titles)
+    return bool(title_a) and title_a == title_b and links[0] == links[1]

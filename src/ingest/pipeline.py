@@ -371,7 +371,7 @@ class Pipeline:
     @property
     def thresholds(self) -> Thresholds:
         return Thresholds(
-            self.settings.near_duplicate_distance, self.settings.near_duplicate_min_words
+            self.settings.near_duplicate_similarity, self.settings.near_duplicate_min_words
         )
 
     async def revisit(self, article: queue.DueArticle) -> str:

@@ -84,10 +84,15 @@ def evaluate(thresholds: Thresholds, documents: list[Document] | None = None) ->
 
 
 if __name__ == "__main__":
-    corpus = load()
-    print(f"{len(corpus)} documents; pairwise scores of the duplicate grouping")
-    print("min_words distance precision recall")
+    from tests.corpus import newsroom
+
+    corpora = {"newsroom": newsroom.build(), "seed stories": load()}
+    print("pairwise scores of the duplicate grouping (precision / recall)")
+    print("min_words similarity " + " ".join(f"{name:>16}" for name in corpora))
     for min_words in (50, 100, 150):
-        for max_distance in range(0, 13, 2):
-            result = evaluate(Thresholds(max_distance, min_words), corpus)
-            print(f"{min_words:9} {max_distance:8} {result.precision:9.3f} {result.recall:6.3f}")
+        for min_similarity in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+            cells = []
+            for docs in corpora.values():
+                result = evaluate(Thresholds(min_similarity, min_words), docs)
+                cells.append(f"{result.precision:.3f} / {result.recall:.3f}".rjust(16))
+            print(f"{min_words:9} {min_similarity:10} " + " ".join(cells), flush=True)

@@ -17,7 +17,18 @@ from sqlalchemy.exc import DatabaseError
 from typer.exceptions import TyperException
 
 from ingest import __version__
-from ingest.cli import articles, feeds, fetch, log, opml, reextract, run, search, serve
+from ingest.cli import (
+    articles,
+    dedupe,
+    feeds,
+    fetch,
+    log,
+    opml,
+    reextract,
+    run,
+    search,
+    serve,
+)
 from ingest.cli.context import AppContext
 from ingest.cli.help import plain_help
 from ingest.cli.output import fail
@@ -40,6 +51,7 @@ run.register(app)
 serve.register(app)
 search.register(app)
 reextract.register(app)
+dedupe.register(app)
 
 
 def _print_version(value: bool) -> None:

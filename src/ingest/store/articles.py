@@ -15,14 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest import schedule
-from ingest.dedupe import TextPrint, Thresholds, near_duplicate, text_print
+from ingest.dedupe import Thresholds, band_keys, features, may_fold_by_hash, verify
 from ingest.identity import canonical_url, content_hash, word_count
 from ingest.records import Extracted, FetchResult, Validators
 from ingest.store.blobs import get_blob, put_blob
 from ingest.store.engine import reading
 from ingest.store.models import Article, Entry, utcnow
 from ingest.store.revisions import add_revision
-from ingest.store.similar import find_near_duplicate, fingerprint_columns
+from ingest.store.similar import index_text, link_article
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +37,20 @@ def set_text(
     now: datetime,
     link: Thresholds | None,
 ) -> bool:
-    """Make (title, text) the article's current version: its hash, fingerprint and revision,
-    and, with thresholds in `link`, its near-duplicate link. False when nothing changed."""
+    """Make (title, text) the article's current version: its hash, its near-duplicate index
+    keys and revision, and, with thresholds in `link`, its near-duplicate link (verified, see
+    dedupe.choose_group). False when nothing changed."""
     values: dict[str, object] = {
         "text": text,
         "word_count": word_count(text),
         "content_hash": content_hash(text),
-        **fingerprint_columns(text),
     }
-    if link is not None:
-        match = find_near_duplicate(conn, article_id, text, link)
-        values |= {
-            "duplicate_of": match.article_id if match else None,
-            "similarity": match.similarity if match else None,
-        }
     conn.execute(sa.update(Article).where(Article.id == article_id).values(**values))
+    mine = features(text)
+    keys = band_keys(mine)
+    if link is not None:
+        link_article(conn, article_id, mine, keys, link)
+    index_text(conn, article_id, keys)
     return add_revision(conn, article_id, title=title, text=text, reason=reason, now=now)
 
 
@@ -134,10 +133,10 @@ def save_page(
             # Another article has this rel=canonical. Trust it only when the texts agree:
             # some sites name their home page as every page's canonical.
             same = _same_story(conn, claimed, extracted.text, digest, thresholds)
-            target = claimed if same else _exact_copy(conn, article_id, digest)
+            target = claimed if same else _exact_copy(conn, article_id, extracted, thresholds)
             canonical = None  # taken: this article keeps its own URL
         else:
-            target = _exact_copy(conn, article_id, digest)
+            target = _exact_copy(conn, article_id, extracted, thresholds)
         if target is not None:
             conn.execute(
                 sa.update(Entry).where(Entry.article_id == article_id).values(article_id=target)
@@ -205,27 +204,43 @@ def _same_story(
     conn: sa.Connection, other: int, text: str, digest: str, thresholds: Thresholds
 ) -> bool:
     """Whether `text` is what article `other` holds: it has no page text yet, or the same text,
-    or a near-duplicate of it."""
+    or a verified near-duplicate of it."""
     row = conn.execute(
-        sa.select(
-            Article.extraction, Article.content_hash, Article.simhash, Article.word_count
-        ).where(Article.id == other)
+        sa.select(Article.extraction, Article.content_hash, Article.text).where(Article.id == other)
     ).one()
-    if row.extraction != "full" or row.content_hash == digest or row.simhash is None:
+    if row.extraction != "full" or row.content_hash == digest:
         return True
-    theirs = TextPrint(row.simhash, row.word_count)
-    return near_duplicate(theirs, text_print(text), thresholds) is not None
+    return verify(features(row.text), features(text), thresholds) is not None
 
 
-def _exact_copy(conn: sa.Connection, article_id: int, digest: str) -> int | None:
-    """Another archived article with exactly this text (normalized)."""
-    return conn.execute(
-        sa.select(Article.id)
+def _exact_copy(
+    conn: sa.Connection, article_id: int, extracted: Extracted, thresholds: Thresholds
+) -> int | None:
+    """Another archived article with exactly this text (normalized), when an equal text says
+    they are one story (dedupe.may_fold_by_hash: long enough, or same title and link)."""
+    query = sa.select(Article.title, Article.canonical_url).where(Article.id == article_id)
+    mine = conn.execute(query).one()
+    rows = conn.execute(
+        sa.select(Article.id, Article.title, Article.canonical_url)
         .where(
-            Article.content_hash == digest, Article.id != article_id, Article.extraction == "full"
+            Article.content_hash == content_hash(extracted.text),
+            Article.id != article_id,
+            Article.extraction == "full",
         )
         .order_by(Article.id)
-    ).scalar()
+        .limit(50)
+    ).all()
+    count = word_count(extracted.text)
+    title = extracted.title or mine.title
+    for row in rows:
+        if may_fold_by_hash(
+            count,
+            thresholds,
+            titles=(title, row.title),
+            links=(mine.canonical_url, row.canonical_url),
+        ):
+            return row.id
+    return None
 
 
 def _metadata(extracted: Extracted, article: sa.RowMapping) -> dict[str, object]:

@@ -113,11 +113,6 @@ class Article(SQLModel, table=True):
     html: str | None = None  # sanitized, for display
     word_count: int = 0
     content_hash: str | None = Field(default=None, index=True)  # sha256 of normalized text
-    simhash: int | None = Field(default=None, sa_type=sa.BigInteger)  # signed 64-bit
-    band0: int | None = Field(default=None, index=True)  # the 4 16-bit bands of `simhash`
-    band1: int | None = Field(default=None, index=True)
-    band2: int | None = Field(default=None, index=True)
-    band3: int | None = Field(default=None, index=True)
     duplicate_of: int | None = Field(default=None, foreign_key="article.id", index=True)
     similarity: float | None = None
     extraction: str = "pending"  # pending | full | feed | failed
@@ -140,6 +135,16 @@ class Article(SQLModel, table=True):
     retry_count: int = 0
     revision_count: int = 1
     removed_at: datetime | None = _ts()  # page gone (404/410): kept, marked
+
+
+class ArticleBand(SQLModel, table=True):
+    """The near-duplicate index: one MinHash LSH key per band of an article's text (dedupe.py).
+    Articles sharing a key are candidates, found by index lookups, never a scan."""
+
+    __tablename__ = "article_band"
+    article_id: int = Field(foreign_key="article.id", primary_key=True, ondelete="CASCADE")
+    band: int = Field(primary_key=True)
+    key: int = Field(sa_type=sa.BigInteger, index=True)  # signed 64-bit
 
 
 class Entry(SQLModel, table=True):

@@ -1,85 +1,110 @@
-"""Near-duplicate lookup in the archive: fingerprint columns and the band-index candidate query."""
+"""Near-duplicate lookup in the archive: the LSH key index, candidate originals, and links.
+
+The decisions are dedupe.py's pure functions; this module only reads what they need (the
+candidates sharing a key, the texts of their group originals) and writes what they decided.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 
 import sqlalchemy as sa
 
-from ingest.dedupe import (
-    TextPrint,
-    Thresholds,
-    bands,
-    near_duplicate,
-    similarity,
-    text_print,
-)
-from ingest.store.models import Article
-
-BAND_COLUMNS = (Article.band0, Article.band1, Article.band2, Article.band3)
+from ingest.dedupe import Candidate, Features, Grouping, Thresholds, choose_group, features, verify
+from ingest.store.models import Article, ArticleBand
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """The article a text is a near-duplicate of (the original of its group), and how close."""
-
-    article_id: int
-    similarity: float
-
-
-def fingerprint_columns(text: str) -> dict[str, int]:
-    """The `simhash` and `band0..3` values of an article whose text is `text`."""
-    simhash = text_print(text).simhash
-    return {"simhash": simhash} | {
-        column.key: band for column, band in zip(BAND_COLUMNS, bands(simhash), strict=True)
-    }
-
-
-def find_near_duplicate(
-    conn: sa.Connection, article_id: int, text: str, thresholds: Thresholds
-) -> Match | None:
-    """The original that `text` (of article `article_id`) is a near-duplicate of, if any.
-
-    Candidates share a band with the text's fingerprint (index lookups only) and are within the
-    threshold. `duplicate_of` always points at a group's original (the earliest article), so
-    groups stay one level deep. When the text is close to members of several groups, it bridges
-    them: they are one story, and the later groups are re-pointed at the earliest original.
-    """
-    mine = text_print(text)
-    if mine.words < thresholds.min_words:
-        return None
-    candidates = conn.execute(
-        sa.select(Article.id, Article.simhash, Article.word_count, Article.duplicate_of).where(
-            sa.or_(*(c == b for c, b in zip(BAND_COLUMNS, bands(mine.simhash), strict=True))),
-            Article.id != article_id,
+def index_text(conn: sa.Connection, article_id: int, keys: Sequence[int]) -> None:
+    """Make `keys` (dedupe.band_keys of its text) the article's entries in the index."""
+    conn.execute(sa.delete(ArticleBand).where(ArticleBand.article_id == article_id))
+    if keys:
+        conn.execute(
+            sa.insert(ArticleBand),
+            [{"article_id": article_id, "band": i, "key": key} for i, key in enumerate(keys)],
         )
-    ).all()
-    originals = {
-        row.duplicate_of or row.id
-        for row in candidates
-        if near_duplicate(mine, TextPrint(row.simhash, row.word_count), thresholds) is not None
-    }
-    originals.discard(article_id)
-    if not originals:
-        return None
-    original, *others = sorted(originals)
-    if others:
-        _regroup(conn, original, others)
-    simhash = conn.execute(sa.select(Article.simhash).where(Article.id == original)).scalar_one()
-    return Match(original, similarity(mine.simhash, simhash))
 
 
-def _regroup(conn: sa.Connection, original: int, others: list[int]) -> None:
-    """Point the members of the groups of `others` (and those originals) at `original`."""
-    simhash = conn.execute(sa.select(Article.simhash).where(Article.id == original)).scalar_one()
-    members = conn.execute(
-        sa.select(Article.id, Article.simhash).where(
-            sa.or_(Article.id.in_(others), Article.duplicate_of.in_(others))
-        )
+def candidate_originals(
+    conn: sa.Connection, article_id: int, keys: Sequence[int]
+) -> list[Candidate]:
+    """The originals of the groups whose members share a key with `keys` (index lookups only),
+    earliest first, with their texts' features: what a text is verified against."""
+    if not keys:
+        return []
+    original = sa.func.coalesce(Article.duplicate_of, Article.id)
+    query = (
+        sa.select(original)
+        .join(ArticleBand, ArticleBand.article_id == Article.id)
+        .where(ArticleBand.key.in_(list(keys)), ArticleBand.article_id != article_id)
+        .distinct()
+    )
+    ids = set(conn.execute(query).scalars())
+    ids.discard(article_id)
+    return load_candidates(conn, ids)
+
+
+def sharing_keys(
+    conn: sa.Connection, article_id: int, keys: Sequence[int], *, before: bool = False
+) -> set[int]:
+    """Other articles with at least one of these index keys; with `before`, only older ones."""
+    if not keys:
+        return set()
+    query = sa.select(ArticleBand.article_id).where(
+        ArticleBand.key.in_(list(keys)), ArticleBand.article_id != article_id
+    )
+    if before:
+        query = query.where(ArticleBand.article_id < article_id)
+    return set(conn.execute(query.distinct()).scalars())
+
+
+def load_candidates(conn: sa.Connection, ids: Collection[int]) -> list[Candidate]:
+    """These articles with their texts' features, earliest first."""
+    if not ids:
+        return []
+    rows = conn.execute(
+        sa.select(Article.id, Article.text).where(Article.id.in_(list(ids))).order_by(Article.id)
     ).all()
-    for member in members:
+    return [Candidate(row.id, features(row.text)) for row in rows]
+
+
+def link_article(
+    conn: sa.Connection,
+    article_id: int,
+    mine: Features,
+    keys: Sequence[int],
+    thresholds: Thresholds,
+) -> Grouping:
+    """Decide and write the article's group: `duplicate_of` and `similarity` of it, of the
+    groups its text proved one story, and of its own members when it joins another group."""
+    grouping = choose_group(mine, candidate_originals(conn, article_id, keys), thresholds)
+    for later, first in grouping.merges.items():
+        _move_group(conn, later, first, thresholds)
+    if grouping.original is not None:
+        _move_group(conn, article_id, grouping.original, thresholds, leader=False)
+    conn.execute(
+        sa.update(Article)
+        .where(Article.id == article_id)
+        .values(duplicate_of=grouping.original, similarity=grouping.similarity)
+    )
+    return grouping
+
+
+def _move_group(
+    conn: sa.Connection, old: int, new: int, thresholds: Thresholds, *, leader: bool = True
+) -> None:
+    """Point the group of original `old` (with `old` itself when `leader`) at original `new`.
+    Every member is verified against `new`: one that is not a copy of it leaves the group."""
+    who = Article.duplicate_of == old
+    if leader:
+        who = sa.or_(who, Article.id == old)
+    rows = conn.execute(sa.select(Article.id, Article.text).where(who)).all()
+    if not rows:
+        return
+    theirs = features(conn.execute(sa.select(Article.text).where(Article.id == new)).scalar_one())
+    for row in rows:
+        score = verify(features(row.text), theirs, thresholds)
         conn.execute(
             sa.update(Article)
-            .where(Article.id == member.id)
-            .values(duplicate_of=original, similarity=similarity(simhash, member.simhash))
+            .where(Article.id == row.id)
+            .values(duplicate_of=new if score is not None else None, similarity=score)
         )
