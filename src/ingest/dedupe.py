@@ -18,9 +18,11 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
 
-import numpy as np
-from datasketch import MinHash
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 SHINGLE_WORDS = 5  # word n-grams: long enough that shared phrasing is not shared text
 NUM_PERM = 128  # MinHash permutations ...
@@ -29,7 +31,6 @@ BANDS = NUM_PERM // ROWS
 MIN_SHARE = 0.5  # the shorter text must be at least half the longer (not a teaser or excerpt)
 
 _WORD = re.compile(r"\w+")
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1)  # drawn once: MinHash() redraws them
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +89,9 @@ def band_keys(feats: Features) -> tuple[int, ...]:
     probability 1 - (1 - s**ROWS)**BANDS: 0.98 at s = 0.6, 0.87 at 0.5, 0.004 at 0.05."""
     if not feats.shingles:
         return ()
-    minhash = MinHash(
-        num_perm=NUM_PERM, permutations=_PERMUTATIONS.permutations, scheme=_PERMUTATIONS.scheme
-    )
+    minhash = _new_minhash()
     minhash.update_batch([s.encode() for s in feats.shingles])
-    values = np.asarray(minhash.hashvalues, dtype="<u8")
+    values = minhash.hashvalues.astype("<u8")
     return tuple(
         int.from_bytes(
             hashlib.blake2b(
@@ -104,6 +103,22 @@ def band_keys(feats: Features) -> tuple[int, ...]:
         )
         for band in range(BANDS)
     )
+
+
+@cache
+def _template() -> MinHash:
+    """The seeded permutations, drawn once (a MinHash draws them anew); datasketch is imported
+    on first use: it brings numpy and scipy, which reading commands never need."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=1)
+
+
+def _new_minhash() -> MinHash:
+    from datasketch import MinHash
+
+    template = _template()
+    return MinHash(num_perm=NUM_PERM, permutations=template.permutations, scheme=template.scheme)
 
 
 def verify(a: Features, b: Features, thresholds: Thresholds) -> float | None:
