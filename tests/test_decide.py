@@ -108,6 +108,30 @@ def test_linkless_items_join_by_exact_text_and_items_of_one_document_share_artic
     assert [e.article for e in intent.new_entries] == [ArticleRef(new=0)] * 2
 
 
+STORY = " ".join(f"word{i}" for i in range(120))  # long enough to identify a story
+
+
+@pytest.mark.parametrize(
+    ("text", "titles", "articles"),
+    [
+        ("Read more...", ("Story about apples", "Story about oranges"), 2),  # a teaser
+        ("Continue reading", ("Same title", "Same title"), 1),  # the same item twice
+        (STORY, ("One title", "Another title"), 1),  # the same story
+    ],
+)
+def test_linkless_items_share_an_article_only_when_their_text_identifies_them(
+    text: str, titles: tuple[str, str], articles: int
+) -> None:
+    items = [item(str(n), None, text, title) for n, title in enumerate(titles)]
+    intent = decide_entries(StoredFeed(1), items, NOW, fulltext=True)
+    assert len(intent.new_articles) == articles
+    archived = StoredFeed(
+        1, by_text_hash={items[0].text_hash or "": (TextMatch(9, titles[0], None),)}
+    )
+    joined = decide_entries(archived, items[1:], NOW, fulltext=True).new_entries
+    assert (joined == (NewEntry(0, ArticleRef(id=9)),)) is (articles == 1)
+
+
 @pytest.mark.parametrize(
     ("extraction", "recheck", "feed_revision"),
     [

@@ -15,12 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ingest.dedupe import Thresholds, bands
+from ingest.dedupe import Thresholds, band_keys, features
 from ingest.records import ParsedEntry
 from ingest.store.articles import set_text
 from ingest.store.blobs import put_packed
 from ingest.store.models import Article, Entry, Feed, Revision, utcnow
-from ingest.store.similar import find_near_duplicate
+from ingest.store.similar import index_text, link_article
 from ingest.store.upsert import insert_ignore
 from ingest.timestamps import iso_utc
 from ingest.update.decide import (
@@ -70,8 +70,8 @@ def record_entries(
     items, bad = _prepared(entries)
     now = utcnow()
     with engine.begin() as conn:
-        stored = load_state(conn, feed_id, items)
-        intent = decide_entries(stored, items, now, fulltext=fulltext)
+        stored = load_state(conn, feed_id, items, thresholds)
+        intent = decide_entries(stored, items, now, fulltext=fulltext, thresholds=thresholds)
         outcome = apply_entries(conn, intent, items, now, thresholds=thresholds)
         pending = _pending_articles(conn, feed_id) if fulltext else []
     return replace(outcome, pending=pending, skipped=(*skipped, *bad))
@@ -87,9 +87,15 @@ def _prepared(
     return [*(e for e in entries if isinstance(e, PreparedEntry)), *prepared], bad
 
 
-def load_state(conn: sa.Connection, feed_id: int, items: Sequence[PreparedEntry]) -> StoredFeed:
-    """Everything `decide_entries` needs, in three indexed reads: the feed's entries (with their
-    articles' extraction), and the articles the items' canonical links or texts already name."""
+def load_state(
+    conn: sa.Connection,
+    feed_id: int,
+    items: Sequence[PreparedEntry],
+    thresholds: Thresholds = Thresholds(),
+) -> StoredFeed:
+    """Everything `decide_entries` needs, in a few indexed reads: the feed's entries (with their
+    articles' extraction), and the articles the items' canonical links or texts already name
+    (for a short text, only link-less ones under the same title: the only ones it may join)."""
     rows = conn.execute(
         sa.select(
             Entry.id,
@@ -117,11 +123,23 @@ def load_state(conn: sa.Connection, feed_id: int, items: Sequence[PreparedEntry]
         for row in conn.execute(query.where(Article.canonical_url.in_(chunk))):
             by_canonical[row.canonical_url] = KnownArticle(row.id, row.extraction)
     by_text_hash: dict[str, tuple[TextMatch, ...]] = {}
-    hashes = sorted({i.text_hash for i in new_items if i.canonical is None and i.text_hash})
-    for chunk in _chunks(hashes):
-        query = sa.select(Article.content_hash, Article.id, Article.title, Article.url)
-        query = query.where(Article.content_hash.in_(chunk)).order_by(Article.id)
-        for row in conn.execute(query):
+    linkless = [i for i in new_items if i.canonical is None and i.text_hash]
+    stories = sorted({i.text_hash for i in linkless if i.words >= thresholds.min_words})
+    short = sorted(
+        {(i.text_hash, i.entry.title) for i in linkless if i.words < thresholds.min_words}
+    )
+    base = sa.select(Article.content_hash, Article.id, Article.title, Article.url)
+    queries = [
+        *(base.where(Article.content_hash.in_(chunk)) for chunk in _chunks(stories)),
+        *(
+            base.where(
+                sa.tuple_(Article.content_hash, Article.title).in_(chunk), Article.url.is_(None)
+            )
+            for chunk in _chunks([pair for pair in short if pair[1]])
+        ),
+    ]
+    for query in queries:
+        for row in conn.execute(query.order_by(Article.id)):
             found = TextMatch(row.id, row.title, row.url)
             by_text_hash[row.content_hash] = (*by_text_hash.get(row.content_hash, ()), found)
     return StoredFeed(feed_id, entries, by_canonical, by_text_hash)
@@ -206,7 +224,7 @@ def _insert_articles(
     thresholds: Thresholds,
 ) -> list[int]:
     """Create the intent's new articles; their ids in `new_articles` order. A feed-text article
-    gets its fingerprint and its first revision at once (blobs packed by the worker)."""
+    gets its first revision (blobs packed by the worker) and its near-duplicate link at once."""
     rows = []
     for new in intent.new_articles:
         item = items[new.item]
@@ -226,8 +244,7 @@ def _insert_articles(
             "created_at": now,
             "updated_at": now,
         }
-        simhash = item.simhash if feed_text else None
-        rows.append(row | _fingerprint_columns(simhash))
+        rows.append(row)
     ids: list[int] = []
     linked = [r for r in rows if r["canonical_url"] is not None]
     if linked:  # another process may have inserted one of these links meanwhile: found below
@@ -244,24 +261,21 @@ def _insert_articles(
             found |= dict(conn.execute(query.where(Article.canonical_url.in_(missing))).all())
     else:
         found = {}
-    # link-less articles differ by text hash (the decider joins equal texts): one multi-row
-    # INSERT … RETURNING maps ids back by hash; the rare ones without any text go one by one
-    by_hash = [r for r in rows if r["canonical_url"] is None and r["content_hash"]]
-    hashed = dict(
-        (digest, article_id)
-        for article_id, digest in (
-            conn.execute(sa.insert(Article).returning(Article.id, Article.content_hash), by_hash)
-            if by_hash
-            else ()
-        )
+    # link-less articles (two may share a short text: "Read more..." under two titles): one
+    # multi-row INSERT … RETURNING, its ids in the order of the rows
+    linkless = [r for r in rows if r["canonical_url"] is None]
+    created = iter(
+        conn.execute(
+            sa.insert(Article).returning(Article.id, sort_by_parameter_order=True), linkless
+        ).scalars()
+        if linkless
+        else ()
     )
     for row in rows:
         if row["canonical_url"] is not None:
             ids.append(found[row["canonical_url"]])
-        elif row["content_hash"]:
-            ids.append(hashed[row["content_hash"]])
         else:
-            ids.append(conn.execute(sa.insert(Article).values(**row)).inserted_primary_key[0])
+            ids.append(next(created))
     _first_revisions(conn, intent, items, ids, now, thresholds)
     return ids
 
@@ -297,21 +311,12 @@ def _first_revisions(
             for article_id, item in texts
         ],
     )
-    for article_id, item in texts:  # only texts long enough to be compared at all
-        if item.words < thresholds.min_words:
-            continue
-        match = find_near_duplicate(conn, article_id, item.text, thresholds)
-        if match is not None:
-            conn.execute(
-                sa.update(Article)
-                .where(Article.id == article_id)
-                .values(duplicate_of=match.article_id, similarity=match.similarity)
-            )
-
-
-def _fingerprint_columns(simhash: int | None) -> dict[str, int | None]:
-    values = bands(simhash) if simhash is not None else (None,) * 4
-    return {"simhash": simhash} | {f"band{i}": value for i, value in enumerate(values)}
+    for article_id, item in texts:  # one by one: a copy later in the document finds the first
+        mine = features(item.text)
+        keys = band_keys(mine)
+        if item.words >= thresholds.min_words:  # shorter texts are never near-duplicates
+            link_article(conn, article_id, mine, keys, thresholds)
+        index_text(conn, article_id, keys)
 
 
 def _apply_changed(

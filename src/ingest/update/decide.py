@@ -10,8 +10,10 @@ The rules (each tested by tables and golden files in tests/test_decide.py):
 - an unknown key whose content and canonical link match an entry whose key left the document
   is that entry under a new guid (a feed that rewrites guids does not duplicate its items);
 - a new item's article is found by canonical link (any feed), else, for a link-less item, by
-  exact text; else a new article: `pending` (page to fetch) when full text is on and the item
-  has a link, else its text is the feed's (`feed`, first revision `initial`);
+  exact text when that text identifies a story (dedupe.may_fold_by_hash: long enough, or the
+  same title; "Read more..." under two titles is two items); else a new article: `pending`
+  (page to fetch) when full text is on and the item has a link, else its text is the feed's
+  (`feed`, first revision `initial`);
 - a new item attached to an article whose page was never fetched successfully (`feed` or
   `failed`) gets that page fetched: the text another feed supplied never stands for the page;
 - a changed item (its fingerprint differs) updates the entry, the old version kept in its
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from ingest.dedupe import Thresholds, may_fold_by_hash
 from ingest.identity import canonical_url
 from ingest.update.prepare import PreparedEntry
 
@@ -143,7 +146,12 @@ class EntriesIntent:
 
 
 def decide_entries(
-    stored: StoredFeed, items: Sequence[PreparedEntry], now: datetime, *, fulltext: bool
+    stored: StoredFeed,
+    items: Sequence[PreparedEntry],
+    now: datetime,
+    *,
+    fulltext: bool,
+    thresholds: Thresholds = Thresholds(),
 ) -> EntriesIntent:
     """The intent of one fetched document (see the module doc for the rules)."""
     by_key = {entry.key: entry for entry in stored.entries}
@@ -174,7 +182,14 @@ def decide_entries(
         renamed = row is None and (row := _renamed(renamable, item)) is not None
         if row is None:
             ref = _article_for(
-                item, index, stored, fulltext, new_articles, created_by_canonical, created_by_hash
+                item,
+                index,
+                stored,
+                fulltext,
+                new_articles,
+                created_by_canonical,
+                created_by_hash,
+                thresholds,
             )
             if ref.id is not None and fulltext and _never_fetched(stored, item):
                 refetch[ref.id] = None
@@ -241,10 +256,28 @@ def _never_fetched(stored: StoredFeed, item: PreparedEntry) -> bool:
     return known is not None and known.extraction in NEVER_FETCHED
 
 
-def _same_text(item: PreparedEntry, candidates: Sequence[TextMatch]) -> int | None:
+def _same_text(
+    item: PreparedEntry, candidates: Sequence[TextMatch], thresholds: Thresholds
+) -> int | None:
     """The archived article a link-less item is by its text: the earliest with the same text
-    hash. (The seam where a stricter rule, e.g. titles that must agree for short texts, goes.)"""
-    return candidates[0].id if candidates else None
+    hash, when that text identifies a story (dedupe.may_fold_by_hash)."""
+    for candidate in candidates:
+        titles = (item.entry.title, candidate.title)
+        if may_fold_by_hash(item.words, thresholds, titles=titles, links=(None, candidate.url)):
+            return candidate.id
+    return None
+
+
+def _text_identity(item: PreparedEntry, thresholds: Thresholds) -> str | None:
+    """What makes two link-less items of one document one article (the rule of
+    dedupe.may_fold_by_hash as a key): a text long enough to be a story, else the same short
+    text under the same title (None: nothing identifies it)."""
+    if item.text_hash is None:
+        return None
+    if item.words >= thresholds.min_words:
+        return item.text_hash
+    title = (item.entry.title or "").strip()
+    return f"{item.text_hash}\x1f{title}" if title else None
 
 
 def _article_for(
@@ -255,6 +288,7 @@ def _article_for(
     new_articles: list[NewArticle],
     by_canonical: dict[str, int],
     by_hash: dict[str, int],
+    thresholds: Thresholds,
 ) -> ArticleRef:
     """The article a new item is a source of: archived, created earlier in this document, or
     created now."""
@@ -264,15 +298,16 @@ def _article_for(
         if item.canonical in by_canonical:
             return ArticleRef(new=by_canonical[item.canonical])
     elif item.text_hash is not None:
-        if (found := _same_text(item, stored.by_text_hash.get(item.text_hash, ()))) is not None:
+        matches = stored.by_text_hash.get(item.text_hash, ())
+        if (found := _same_text(item, matches, thresholds)) is not None:
             return ArticleRef(id=found)
-        if item.text_hash in by_hash:
-            return ArticleRef(new=by_hash[item.text_hash])
+        if (identity := _text_identity(item, thresholds)) in by_hash:
+            return ArticleRef(new=by_hash[identity])
     pending = fulltext and item.canonical is not None
     new_articles.append(NewArticle(index, Extraction.PENDING if pending else Extraction.FEED))
     ref = len(new_articles) - 1
     if item.canonical is not None:
         by_canonical[item.canonical] = ref
-    elif item.text_hash is not None:
-        by_hash[item.text_hash] = ref
+    elif (identity := _text_identity(item, thresholds)) is not None:
+        by_hash[identity] = ref
     return ArticleRef(new=ref)

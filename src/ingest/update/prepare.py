@@ -1,5 +1,7 @@
 """The CPU work of a feed update, done next to parsing in the worker process: per item its key,
-canonical link, fingerprint, plain text, text hash, SimHash and compressed revision text.
+canonical link, fingerprint, plain text, text hash and compressed revision text. (Near-duplicate
+index keys are computed at write time, only for the new articles whose text is the feed's: most
+items of a polled feed are unchanged.)
 
 Pure functions. One bad item never costs the others: an item that cannot be prepared becomes a
 `Skipped` value (index and reason) and its siblings go on.
@@ -10,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from ingest.dedupe import text_print
 from ingest.identity import (
     canonical_url,
     content_hash,
@@ -39,7 +40,6 @@ class PreparedEntry:
     text: str  # the item's own text (content, else summary) as plain text
     text_hash: str | None  # content_hash of `text`, None when empty
     words: int
-    simhash: int | None  # of `text` (None when empty)
     text_blob: PackedBlob | None  # `text` compressed, for a revision
 
 
@@ -85,7 +85,6 @@ def prepare_entry(entry: ParsedEntry) -> PreparedEntry:
         text=text,
         text_hash=content_hash(text) if text else None,
         words=word_count(text),
-        simhash=text_print(text).simhash if text else None,
         text_blob=pack(text.encode()) if text else None,
     )
 
