@@ -54,6 +54,9 @@ def test_features_are_word_5_grams_ignoring_case_punctuation_and_spacing() -> No
     }
     assert features("  " + TEXT.upper().replace(" ", "   ")).shingles == features(TEXT).shingles
     assert features("Read more...") == Features(frozenset({"read more"}), 2)
+    # unspaced scripts: each character is a word, as identity.word_count counts them
+    assert features("商汤科技宣布在新加坡").shingles >= {"商 汤 科 技 宣", "布 在 新 加 坡"}
+    assert features("商汤科技宣布在新加坡").words == 10
 
 
 def test_band_keys_are_signed_64_bit_one_per_band_and_copies_share_one() -> None:

@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
+from ingest import unspaced
+from ingest.identity import word_count
+
 if TYPE_CHECKING:
     from datasketch import MinHash
 
@@ -30,7 +33,9 @@ ROWS = 4  # ... cut into bands of this many values: one index key per band
 BANDS = NUM_PERM // ROWS
 MIN_SHARE = 0.5  # the shorter text must be at least half the longer (not a teaser or excerpt)
 
-_WORD = re.compile(r"\w+")
+# a word: a run of letters and digits, or one character of a script written without spaces
+# (Chinese, Japanese, Thai: counted as words the same way by identity.word_count)
+_WORD = re.compile(f"{unspaced.CLASS}|\\w+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +74,8 @@ class Grouping:
 
 
 def words(text: str) -> list[str]:
-    """The text's words, case-folded (NFKC): punctuation, spacing and case do not count."""
+    """The text's words, case-folded (NFKC): punctuation, spacing and case do not count; in
+    unspaced scripts each character is a word (shingles are then 5-character runs)."""
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
@@ -79,7 +85,7 @@ def features(text: str) -> Features:
     n = SHINGLE_WORDS
     grams = {" ".join(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1))}
     grams.discard("")
-    return Features(frozenset(grams), len(text.split()))
+    return Features(frozenset(grams), word_count(text))
 
 
 def band_keys(feats: Features) -> tuple[int, ...]:
