@@ -256,9 +256,9 @@ def _insert_articles(
             )
         )
         missing = [r["canonical_url"] for r in linked if r["canonical_url"] not in found]
-        if missing:
+        for chunk in _chunks(missing):
             query = sa.select(Article.canonical_url, Article.id)
-            found |= dict(conn.execute(query.where(Article.canonical_url.in_(missing))).all())
+            found |= dict(conn.execute(query.where(Article.canonical_url.in_(chunk))).all())
     else:
         found = {}
     # link-less articles (two may share a short text: "Read more..." under two titles): one
