@@ -128,7 +128,12 @@ def run_reader(urls: list[str], workers: int) -> dict[str, float]:
     return {"first_poll_s": first, "repoll_s": again, "entries": entries}
 
 
-def run_ingest(urls: list[str], host_delay: float | None, profile: Path | None) -> dict[str, float]:
+def run_ingest(
+    urls: list[str],
+    host_delay: float | None,
+    profile: Path | None,
+    profile_repoll: Path | None = None,
+) -> dict[str, float]:
     from ingest.store import feeds
     from ingest.store.engine import open_archive
 
@@ -146,15 +151,8 @@ def run_ingest(urls: list[str], host_delay: float | None, profile: Path | None) 
         command = [str(BIN / "ingest"), "--db", db, "--config", str(config)]
         command += ["fetch", "--no-fulltext"]
         raw = Path(tmp, "profile.txt")
-        first_command = command
-        if profile is not None:
-            spy = [str(BIN / "py-spy"), "record", "--subprocesses", "-r", "200", "-f", "raw"]
-            first_command = [*spy, "-o", str(raw), "--", *command]
-        first = _timed(first_command)
-        if profile is not None:
-            profile.parent.mkdir(parents=True, exist_ok=True)
-            profile.write_text(summarize_profile(raw.read_text()))
-        again = _timed(command)
+        first = _profiled(command, profile, raw)
+        again = _profiled(command, profile_repoll, raw)
         engine = open_archive(db)
         with engine.connect() as conn:
             entries = conn.exec_driver_sql("SELECT count(*) FROM entry").scalar_one()
@@ -168,6 +166,17 @@ def run_ingest(urls: list[str], host_delay: float | None, profile: Path | None) 
         "entries": entries,
         "repoll_304_share": conditional / len(urls),
     }
+
+
+def _profiled(command: list[str], profile: Path | None, raw: Path) -> float:
+    """Run `command` timed; with `profile`, under py-spy (all processes), summarized there."""
+    if profile is None:
+        return _timed(command)
+    spy = [str(BIN / "py-spy"), "record", "--subprocesses", "-r", "200", "-f", "raw"]
+    elapsed = _timed([*spy, "-o", str(raw), "--", *command])
+    profile.parent.mkdir(parents=True, exist_ok=True)
+    profile.write_text(summarize_profile(raw.read_text()))
+    return elapsed
 
 
 def _timed(command: list[str]) -> float:
@@ -190,7 +199,7 @@ def summarize_profile(raw: str, top: int = 30) -> str:
         if not stack or not count.isdigit():
             continue
         frames = stack.split(";")
-        kind = "workers" if "forkserver" in frames[0] or "pebble" in stack else "main"
+        kind = "workers" if "forkserver" in frames[0] else "main"
         totals[kind] += int(count)
         seen = {_short(frame) for frame in frames[1:]}
         counter = per_process.setdefault(kind, Counter())
@@ -226,6 +235,7 @@ def main() -> None:
     parser.add_argument("--polite", action="store_true", help="also the default host_delay")
     parser.add_argument("--no-reader", action="store_true", help="skip the anchor")
     parser.add_argument("--profile", type=Path, help="py-spy summary of ingest's first poll")
+    parser.add_argument("--profile-repoll", type=Path, help="py-spy summary of its re-poll")
     parser.add_argument("--save", type=Path)
     parser.add_argument("--compare", type=Path)
     args = parser.parse_args()
@@ -236,7 +246,7 @@ def main() -> None:
     try:
         if not args.no_reader:
             results["reader"] = run_reader(urls, args.reader_workers)
-        results["ingest"] = run_ingest(urls, 0, args.profile)
+        results["ingest"] = run_ingest(urls, 0, args.profile, args.profile_repoll)
         if args.polite:
             results["ingest_polite"] = run_ingest(urls, None, None)
     finally:
