@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ingest.store.engine import open_archive
 from tests.conftest import Cli
 
 HEAVY = {"aiohttp", "trafilatura", "alembic", "pebble", "feedparser", "apscheduler", "courlan"}
@@ -14,7 +15,7 @@ HEAVY = {"aiohttp", "trafilatura", "alembic", "pebble", "feedparser", "apschedul
 def test_reading_commands_import_no_fetch_extract_or_migration_stack(
     cli: Cli, args: list[str]
 ) -> None:
-    assert cli("feeds", "list").returncode == 0  # the archive exists (created and migrated)
+    open_archive(cli.db_url).dispose()  # an archive at the current schema: nothing to migrate
     done = cli(*args, PYTHONPROFILEIMPORTTIME="1")
     modules = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
     assert "ingest.cli" in modules
