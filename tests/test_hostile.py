@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import resource
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -465,3 +466,39 @@ def test_nul_is_stripped_before_postgresql_and_feeds_add_goes_on(
     assert report.status in ("ok", "not_modified"), report.error
     assert sorted(r["title"] for r in archive.export()) == ["ab", "xy"]
     archive.engine.dispose()
+
+
+# --- LOW: disk full ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs (needs root and mount); skipped where it cannot be mounted."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_disk_full_stops_cleanly_with_a_summary(
+    tmp_path: Path, small_disk: Path, hostile: RawSite
+) -> None:
+    items = [
+        {"guid": f"g{n}", "title": f"t{n}", "description": f"word{n} " * 400} for n in range(300)
+    ]
+    hostile.serve("/feed.xml", 200, rss(hostile.base, items), Content_Type=RSS)
+    cli = Cli(tmp_path, f"sqlite:///{small_disk / 'ingest.db'}")
+    added = cli("feeds", "add", hostile.url("/feed.xml"))
+    assert "Traceback" not in added.stderr and "disk is full" in added.stderr, added.stderr
+    done = cli("fetch", "--no-fulltext")
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 1
+    assert "fetch summary" in done.stdout
+    assert done.stderr.strip().splitlines()[-1].startswith("error: the archive's disk is full")

@@ -6,6 +6,7 @@ are for the edges: bad user input (`UsageError`, exit 2) and a broken archive (`
 
 from __future__ import annotations
 
+import errno
 from enum import StrEnum
 
 
@@ -32,6 +33,21 @@ class ArchiveUnavailable(StorageError):
     supervisor such as systemd restarts the daemon instead of giving up)."""
 
     exit_code = 75
+
+
+class DiskFull(StorageError):
+    """The archive's disk (or the database server's) is full: the run stops, nothing half-written
+    stays (each write is one transaction); free space and run again."""
+
+    exit_code = 1
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's "database or disk is full", PostgreSQL's disk_full (SQLSTATE 53100), ENOSPC."""
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, OSError) and orig.errno == errno.ENOSPC:
+        return True
+    return getattr(orig, "sqlstate", None) == "53100" or "database or disk is full" in str(orig)
 
 
 class ErrorClass(StrEnum):

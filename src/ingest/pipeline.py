@@ -26,7 +26,7 @@ from yarl import URL
 from ingest import schedule
 from ingest.config import Settings
 from ingest.dedupe import Thresholds
-from ingest.errors import ErrorClass
+from ingest.errors import ErrorClass, is_disk_full
 from ingest.extract import extract_page
 from ingest.fetch import Fetcher
 from ingest.fetch.hosts import retry_after
@@ -43,6 +43,7 @@ from ingest.update.prepare import PreparedFeed, parse_and_prepare
 from ingest.worker import limit_memory
 
 log = logging.getLogger(__name__)
+DISK_FULL = "storage: the archive's disk is full"
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -124,6 +125,7 @@ class Pipeline:
         )
         self.fetcher = Fetcher(settings, self.hosts)
         self._articles: dict[int, asyncio.Task[bool]] = {}  # in flight: one fetch per article
+        self.disk_full = False  # a write failed for lack of space: the run stops
         self.stopping = False  # set on shutdown: no new page request starts
         self.blocked_pages = 0  # refused by the private-network guard in this run
 
@@ -183,9 +185,13 @@ class Pipeline:
             except Exception as exc:  # a bug must not stop the batch: record it on the feed
                 if isinstance(exc, DatabaseError) and damage_message(exc):
                     raise  # the archive itself is damaged, not this feed: stop the run
-                log.exception("internal error updating %s", redact_url(state.url))
-                report = FeedReport(state.id, state.url, "failed", error=f"internal: {exc!r}")
-                await self._complete_failure(state, ErrorClass.INTERNAL, repr(exc), None)
+                if is_disk_full(exc):  # nothing more can be written: the run stops cleanly
+                    self.disk_full = True
+                    report = FeedReport(state.id, state.url, "failed", error=DISK_FULL)
+                else:
+                    log.exception("internal error updating %s", redact_url(state.url))
+                    report = FeedReport(state.id, state.url, "failed", error=f"internal: {exc!r}")
+                    await self._complete_failure(state, ErrorClass.INTERNAL, repr(exc), None)
             if on_done is not None:
                 maybe = on_done(report)
                 if maybe is not None:
@@ -228,6 +234,9 @@ class Pipeline:
         response already fetched, e.g. by `feeds add`: it is recorded as this poll instead of a
         new request. `fetch_pages=False` leaves the new articles' pages queued for later."""
         report = FeedReport(state.id, state.url)
+        if self.disk_full:  # the run is stopping: no new request
+            report.status, report.error = "failed", DISK_FULL
+            return report
         result = prefetched or await self.fetcher.fetch_feed(state.url, state.validators)
         if result.deferred:  # never sent (its host said Retry-After): no log row, no error
             # (the HTTP-date it travels in has whole seconds: the block may end just after it)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from pebble import ProcessExpired
 
-from ingest.errors import ErrorClass, IngestError, UsageError
+from ingest.errors import DiskFull, ErrorClass, IngestError, UsageError, is_disk_full
 from ingest.fetch.guard import resolve_origin
 from ingest.fetch.urlpolicy import is_allowed, parse_networks
 from ingest.identity import check_url
@@ -67,8 +67,10 @@ async def _subscribe_one(pipeline: Pipeline, url: str) -> Subscription | IngestE
         return await subscribe(pipeline, url)
     except IngestError as exc:
         return exc
-    except Exception as exc:  # a bug must not cost the other URLs
-        log.exception("internal error adding %s", redact_url(url))
+    except Exception as exc:  # a bug, or a full disk, must not cost the other URLs a traceback
+        if is_disk_full(exc):
+            return DiskFull(f"{redact_url(url)}: the archive's disk is full")
+        log.debug("internal error adding %s", redact_url(url), exc_info=True)
         return IngestError(f"{redact_url(url)}: internal error: {exc!r}")
 
 

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ingest.cli.context import AppContext
 from ingest.cli.output import err, message, print_table, say
+from ingest.errors import DiskFull, is_disk_full
 from ingest.redact import redact_url
 from ingest.store import feeds as store
 from ingest.store.queue import requeue_failed_pages
@@ -52,6 +53,7 @@ def fetch(
     Exit code 0 when every feed was fine, 1 when some failed (the summary says which and why).
     """
     from ingest.batch import fetch_once, sync_feeds_files  # the fetch stack: only for fetching
+    from ingest.pipeline import DISK_FULL
     from ingest.recheck import recheck_now
 
     app_ctx: AppContext = ctx.obj
@@ -82,7 +84,10 @@ def fetch(
             log.info("%d feeds claimed", count)
             progress.update(task, total=count)
 
+        reports: list[FeedReport] = []
+
         def done(report: FeedReport) -> None:
+            reports.append(report)
             log.info(
                 "feed %d done (%s): %d new, %d updated, %d full texts%s",
                 report.feed_id,
@@ -94,33 +99,21 @@ def fetch(
             )
             progress.advance(task)
 
-        result = asyncio.run(
-            fetch_once(
-                engine,
-                settings,
-                feed_ids,
-                on_claimed=claimed,
-                on_done=done,
+        try:
+            result = asyncio.run(
+                fetch_once(engine, settings, feed_ids, on_claimed=claimed, on_done=done)
             )
+        except Exception as exc:  # past the batch's own handling: the archive cannot be written
+            if not is_disk_full(exc):
+                raise
+            result = None
+    if result is None or any(r.error == DISK_FULL for r in result.reports):
+        _summary(result.reports if result else reports)
+        raise DiskFull(
+            "the archive's disk is full: the run stopped (what was fetched before is archived); "
+            "free space and run `ingest fetch` again"
         )
-    rows = [
-        (
-            r.feed_id,
-            redact_url(r.url),
-            r.status,
-            r.new,
-            r.updated,
-            r.full,
-            r.fallback,
-            r.error or "; ".join(r.notes),
-        )
-        for r in result.reports
-    ]
-    print_table(
-        "fetch summary",
-        ["feed", "url", "status", "new", "updated", "full text", "feed text", "error"],
-        rows,
-    )
+    _summary(result.reports)
     if recheck and settings.fulltext:
         counts = asyncio.run(recheck_now(engine, settings, feed_ids))
         say(
@@ -147,3 +140,24 @@ def fetch(
     if result.failed:
         message(f"{len(result.failed)} of {len(result.reports)} feeds failed")
         raise typer.Exit(1)
+
+
+def _summary(reports: list[FeedReport]) -> None:
+    rows = [
+        (
+            r.feed_id,
+            redact_url(r.url),
+            r.status,
+            r.new,
+            r.updated,
+            r.full,
+            r.fallback,
+            r.error or "; ".join(r.notes),
+        )
+        for r in reports
+    ]
+    print_table(
+        "fetch summary",
+        ["feed", "url", "status", "new", "updated", "full text", "feed text", "error"],
+        rows,
+    )
