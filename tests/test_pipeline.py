@@ -175,22 +175,3 @@ def test_export_to_file(cli: Cli, site: Site, tmp_path: Path) -> None:
         "duplicate_of",
         "sources",
     }
-
-
-def test_raw_feed_and_page_bytes_are_kept(cli: Cli, site: Site, tmp_path: Path) -> None:
-    import sqlite3
-    import zlib
-
-    from tests.fixturefiles import load_fixture
-
-    site.serve_all()
-    cli("feeds", "add", site.url("/feed.rss"))
-    assert cli("fetch").returncode == 0
-    with sqlite3.connect(tmp_path / "archive" / "ingest.db") as conn:
-        rows = conn.execute(
-            "SELECT fetch_log.url, blob.data FROM fetch_log JOIN blob ON blob.hash = fetch_log.blob"
-        ).fetchall()
-    kept = {url: zlib.decompress(data) for url, data in rows}
-    assert kept[site.url("/feed.rss")] == load_fixture("feed.rss", site.base)
-    page = site.url("/2018/07/sensetime-singapore/")
-    assert kept[page] == load_fixture("sensetime.html", site.base)

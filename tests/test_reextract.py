@@ -22,7 +22,8 @@ def test_reextract_rebuilds_text_from_the_kept_page_without_network(
         export(cli), "SenseTime Enters Singapore Through NTU, NSCC and Singtel Partnerships"
     )
     # An older extractor version made this article. The kept page stands in for what the new
-    # extractor sees differently: the revised page (one sentence changed) is put in its place.
+    # extractor sees differently: the revised page (one sentence changed) is put in its place,
+    # as a page kept in the database before WARC storage (read until `ingest migrate-raw`).
     revised = load_fixture("sensetime-revised.html", site.base)
     with sqlite3.connect(tmp_path / "archive" / "ingest.db") as conn:
         digest = hashlib.sha256(revised).hexdigest()
@@ -31,7 +32,8 @@ def test_reextract_rebuilds_text_from_the_kept_page_without_network(
             (digest, len(revised), zlib.compress(revised)),
         )
         conn.execute(
-            "UPDATE article SET page_blob = ?, extractor_version = 'old' WHERE id = ?",
+            "UPDATE article SET page_blob = ?, page_raw_id = NULL, extractor_version = 'old'"
+            " WHERE id = ?",
             (digest, article["id"]),
         )
     site.server.clear()  # from now on any request would fail and be logged

@@ -45,6 +45,9 @@ class Settings(BaseModel):
     feeds_files: list[str] = Field(
         default_factory=lambda: ["config/feeds.toml", "config/feeds.opml"]
     )
+    warc: bool = True  # keep raw responses as WARC files
+    warc_dir: str = ""  # empty: beside the SQLite database, else archive/warc
+    warc_max_bytes: int = Field(2**30, ge=2**16)  # rotate a WARC file past this size
 
     # HTTP client
     # Who runs this archive (an e-mail address or a URL a site owner can reach), sent in the

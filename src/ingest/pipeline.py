@@ -33,12 +33,14 @@ from ingest.fetch.hosts import retry_after
 from ingest.fetch.urlpolicy import canonical, is_public
 from ingest.parse import NotAFeedError
 from ingest.parse.problems import feed_problems
+from ingest.rawarchive import RawArchive
 from ingest.records import Extracted, FeedState, FetchResult, ParsedFeed
 from ingest.redact import redact_url
 from ingest.store import articles, entries, feeds, fetchlog, queue
 from ingest.store.engine import damage_message
 from ingest.store.hosts import DbHostGate
 from ingest.store.models import utcnow
+from ingest.store.raw import Kept
 from ingest.update.prepare import PreparedFeed, parse_and_prepare
 from ingest.worker import limit_memory
 
@@ -124,6 +126,7 @@ class Pipeline:
             engine, settings.per_host_concurrency, settings.host_delay, run=self.db
         )
         self.fetcher = Fetcher(settings, self.hosts)
+        self.raw = RawArchive(engine, settings)  # used on the writer thread only
         self._articles: dict[int, asyncio.Task[bool]] = {}  # in flight: one fetch per article
         self.disk_full = False  # a write failed for lack of space: the run stops
         self.stopping = False  # set on shutdown: no new page request starts
@@ -139,6 +142,7 @@ class Pipeline:
         self._pool.stop()
         self._pool.join()
         self._writer.shutdown(wait=True)
+        self.raw.close()
 
     @contextlib.asynccontextmanager
     async def renewing_leases(self) -> AsyncIterator[None]:
@@ -163,6 +167,36 @@ class Pipeline:
         """Run a store call on the single writer thread (short transactions, loop stays free)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, lambda: fn(*args, **kwargs))
+
+    async def log_fetch(
+        self,
+        kind: str,
+        result: FetchResult,
+        *,
+        feed_id: int | None = None,
+        article_id: int | None = None,
+    ) -> int | None:
+        """Archive a response as WARC records, then log the attempt with where they went (one
+        call on the writer thread: the records are flushed before any row points at them).
+        Returns the raw response's id. A WARC write that fails is logged, the fetch goes on."""
+
+        def run() -> int | None:
+            kept: Kept | None = None
+            try:
+                kept = self.raw.keep(result)
+            except OSError as exc:
+                log.error("cannot write WARC record for %s: %s", result.url, exc)
+            return fetchlog.log_fetch(
+                self.engine,
+                kind,
+                result,
+                feed_id=feed_id,
+                article_id=article_id,
+                owner=self.owner,
+                raw=kept,
+            )
+
+        return await self.db(run)
 
     async def cpu(self, timeout: float, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn` in the process pool; TimeoutError past `timeout` (its worker is killed),
@@ -244,9 +278,7 @@ class Pipeline:
             report.status, report.retry_at = "skipped", wait
             report.notes.append(f"host rate-limited (Retry-After) until {wait:%H:%M:%S} UTC")
             return report
-        await self.db(
-            fetchlog.log_fetch, self.engine, "feed", result, feed_id=state.id, owner=self.owner
-        )
+        await self.log_fetch("feed", result, feed_id=state.id)
         if result.not_modified:
             report.status = "not_modified"
             await self._complete_success(state, result, None, report)
@@ -337,9 +369,7 @@ class Pipeline:
         page = await self.fetcher.fetch_page(url, origin=origin)
         self.blocked_pages += page.error_class == ErrorClass.BLOCKED
         log.info("page of article %d fetched: %s %s", article_id, page.status or page.error, url)
-        await self.db(
-            fetchlog.log_fetch, self.engine, "page", page, article_id=article_id, owner=self.owner
-        )
+        raw_id = await self.log_fetch("page", page, article_id=article_id)
         extracted, reason, timed_out = await self._extract(page)
         # worth a later retry (the article's own queue): the network or the load may do better,
         # and a page that answered an error (404, blocked) may appear: until then the article's
@@ -352,6 +382,7 @@ class Pipeline:
             page,
             extracted,
             reason,
+            raw_id=raw_id,
             retry_schedule=self.settings.retry_schedule if transient else (),
             recheck_schedule=self.settings.recheck_schedule,
             thresholds=self.thresholds,
@@ -397,9 +428,7 @@ class Pipeline:
         if url is None:
             return "failed"
         page = await self.fetcher.fetch_page(url, origin=origin, validators=validators)
-        await self.db(
-            fetchlog.log_fetch, self.engine, "page", page, article_id=article_id, owner=self.owner
-        )
+        raw_id = await self.log_fetch("page", page, article_id=article_id)
         extracted, reason, _ = await self._extract(page)
         if page.ok and not page.not_modified and extracted is None:  # kept as it was
             log.warning("re-check of article %d: %s", article_id, reason)
@@ -409,6 +438,7 @@ class Pipeline:
             article_id,
             page,
             extracted,
+            raw_id=raw_id,
             recheck_schedule=self.settings.recheck_schedule,
             owner=self.owner,
         )

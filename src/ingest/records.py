@@ -19,6 +19,20 @@ class Validators:
 
 
 @dataclass(frozen=True, slots=True)
+class Exchange:
+    """The last request and response of a fetch as they went over the wire: what the WARC
+    archive keeps (header names, order and case as sent and received)."""
+
+    method: str
+    url: str
+    request_headers: tuple[tuple[str, str], ...]
+    http_version: str  # "1.1"
+    reason: str
+    response_headers: tuple[tuple[str, str], ...]
+    wire_body: bytes | None = None  # content-coded bytes as received; None: same as `body`
+
+
+@dataclass(frozen=True, slots=True)
 class FetchResult:
     """The outcome of one HTTP request, success or failure: errors are values, never raised."""
 
@@ -34,6 +48,7 @@ class FetchResult:
     bytes_read: int = 0  # bytes on the wire
     redirects: tuple[tuple[int, str], ...] = ()  # (status, target URL) per hop
     peer: str | None = None  # the IP address that sent the final response
+    exchange: Exchange | None = None  # the last hop as exchanged, when a response arrived
 
     @property
     def ok(self) -> bool:

@@ -17,6 +17,7 @@ from ingest.config import Settings
 from ingest.extract import EXTRACTOR, extract_page
 from ingest.owner import make_owner
 from ingest.pipeline import Pipeline
+from ingest.rawarchive import page_body
 from ingest.store import articles
 
 
@@ -42,13 +43,14 @@ async def reextract(
         async def one(article_id: int) -> None:
             async with slots:
                 page = await pipeline.db(articles.stored_page, engine, article_id)
+                body = await pipeline.db(page_body, pipeline.raw.folder, page) if page else None
                 outcome = "failed"
-                if page is not None:
+                if page is not None and body is not None:
                     try:
                         extracted = await pipeline.cpu(
                             settings.extract_timeout,
                             extract_page,
-                            page.body,
+                            body,
                             page.content_type,
                             page.url,
                         )

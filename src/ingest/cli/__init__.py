@@ -18,6 +18,7 @@ from typer.exceptions import TyperException
 
 from ingest import __version__
 from ingest.cli import (
+    archive,
     articles,
     dedupe,
     feeds,
@@ -52,6 +53,7 @@ serve.register(app)
 search.register(app)
 reextract.register(app)
 dedupe.register(app)
+archive.register(app)
 
 
 def _print_version(value: bool) -> None:

@@ -13,10 +13,13 @@ from sqlalchemy.engine import Engine
 
 from ingest.cli.output import TextFormat, print_json, print_table, say
 from ingest.diff import unified_word_diff
-from ingest.errors import UsageError
+from ingest.errors import StorageError, UsageError
+from ingest.rawarchive import read_located, warc_folder
 from ingest.redact import redact_url
+from ingest.store.articles import stored_page
 from ingest.store.queries import get_article, iter_articles
 from ingest.store.revisions import RevisionRecord, list_revisions
+from ingest.warc.reader import WarcReadError
 
 
 class ExportFormat(StrEnum):
@@ -36,8 +39,15 @@ def show(
     revisions: Annotated[
         bool, typer.Option("--revisions", help="List the article's versions instead.")
     ] = False,
+    raw: Annotated[
+        bool,
+        typer.Option("--raw", help="Print the page's original response (headers and body)."),
+    ] = False,
 ) -> None:
-    """Print one archived article: metadata, sources and text (or its versions)."""
+    """Print one archived article: metadata, sources and text (or its versions, or its page)."""
+    if raw:
+        _show_raw(ctx, article_id)
+        return
     if revisions:
         _show_revisions(ctx, article_id, format)
         return
@@ -73,6 +83,25 @@ def show(
         say(f"text: as {said} gave it (the page itself was never fetched successfully)")
     say()
     say(record["text"])
+
+
+def _show_raw(ctx: typer.Context, article_id: int) -> None:
+    """The status line and headers as received, a blank line, then the body (content coding
+    removed), as bytes: a page in any charset prints as it was served."""
+    page = stored_page(ctx.obj.engine, article_id)
+    if page is None:
+        raise UsageError(f"article {article_id} has no archived page")
+    if page.raw is None:  # kept in the database before WARC storage: no headers were kept
+        sys.stdout.buffer.write(page.legacy_body or b"")
+        return
+    try:
+        response = read_located(warc_folder(ctx.obj.settings), *page.raw)
+    except WarcReadError as exc:
+        raise StorageError(f"cannot read the raw page: {exc} (run `ingest check`)") from None
+    head = [response.status_line, *(f"{name}: {value}" for name, value in response.headers)]
+    sys.stdout.buffer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace"))
+    sys.stdout.buffer.write(response.body)
+    sys.stdout.flush()
 
 
 def _show_revisions(ctx: typer.Context, article_id: int, format: TextFormat) -> None:

@@ -36,7 +36,7 @@ from ingest.fetch.hosts import HostGate, HostGateProtocol, host_key, retry_after
 from ingest.fetch.robots import RobotsCache, agent_token
 from ingest.fetch.status import REDIRECT_STATUSES, classify_status
 from ingest.fetch.urlpolicy import is_allowed, parse_networks
-from ingest.records import FetchResult, Validators
+from ingest.records import Exchange, FetchResult, Validators
 
 FEED_ACCEPT = (
     "application/atom+xml, application/rss+xml, application/feed+json, application/rdf+xml,"
@@ -72,6 +72,8 @@ class _Hop:
     error: str | None = None
     bytes_read: int = 0
     peer: str | None = None  # the server's IP address
+    exchange: Exchange | None = None
+    wire: list[bytes] | None = None  # content-coded chunks, kept when a coding is applied
 
     def fail(self, error_class: ErrorClass, error: str) -> _Hop:
         self.error_class, self.error = error_class, error
@@ -246,6 +248,7 @@ class Fetcher:
             redirects=tuple(redirects),
             queue_ms=round(budget.queued * 1000),
             peer=hop.peer,
+            exchange=_with_wire(hop),
         )
 
     async def _visit(
@@ -340,6 +343,7 @@ class Fetcher:
                     hop.peer = _peer(response)
                     hop.status = response.status
                     hop.headers = _lower_headers(response.headers)
+                    hop.exchange = _exchange_of(response)
                     await _read(response, plan, hop)
         except TimeoutError:
             hop.fail(ErrorClass.TIMEOUT, f"no complete response within {plan.timeout:g} s")
@@ -383,9 +387,13 @@ async def _read(response: aiohttp.ClientResponse, plan: _Plan, hop: _Hop) -> Non
         return
     try:
         decoder = BoundedDecoder(encoding, plan.cap)
+        if encoding.strip().lower() not in ("", "identity"):
+            hop.wire = []  # the archive keeps the bytes as received, the decoder their text
         async for chunk in response.content.iter_any():
             hop.bytes_read += len(chunk)
             decoder.feed(chunk)
+            if hop.wire is not None:
+                hop.wire.append(chunk)
         hop.body = decoder.finish()
     except BodyTooLarge as exc:
         hop.fail(ErrorClass.TOO_LARGE, str(exc))
@@ -400,6 +408,29 @@ def _peer(response: aiohttp.ClientResponse) -> str | None:
     transport = response.connection.transport if response.connection else None
     peername = transport.get_extra_info("peername") if transport else None
     return str(peername[0]) if peername else None
+
+
+def _exchange_of(response: aiohttp.ClientResponse) -> Exchange:
+    """The request as sent and the response head as received, for the WARC archive."""
+    request = response.request_info
+    version = response.version
+    return Exchange(
+        method=request.method,
+        url=str(request.real_url),
+        request_headers=tuple(request.headers.items()),
+        http_version=f"{version.major}.{version.minor}" if version else "1.1",
+        reason=response.reason or "",
+        response_headers=tuple(
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in response.raw_headers
+        ),
+    )
+
+
+def _with_wire(hop: _Hop) -> Exchange | None:
+    if hop.exchange is None or hop.wire is None or hop.body is None:
+        return hop.exchange
+    return replace(hop.exchange, wire_body=b"".join(hop.wire))
 
 
 def _lower_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:

@@ -18,9 +18,10 @@ from ingest import schedule
 from ingest.dedupe import Thresholds, band_keys, features, may_fold_by_hash, verify
 from ingest.identity import canonical_url, content_hash, word_count
 from ingest.records import Extracted, FetchResult, Validators
-from ingest.store.blobs import get_blob, put_blob
+from ingest.store.blobs import get_blob
 from ingest.store.engine import reading
 from ingest.store.models import Article, Entry, utcnow
+from ingest.store.raw import Location, locate
 from ingest.store.revisions import add_revision
 from ingest.store.similar import index_text, link_article
 
@@ -70,6 +71,7 @@ def save_page(
     extracted: Extracted | None,
     reason: str | None,
     *,
+    raw_id: int | None = None,
     retry_schedule: Sequence[int] = (),
     recheck_schedule: Sequence[int] = (),
     thresholds: Thresholds = Thresholds(),
@@ -92,9 +94,8 @@ def save_page(
         article = _leased_article(conn, article_id, owner)
         if article is None:
             return article_id
-        blob = put_blob(conn, page.body) if page.body is not None else None
         page_fields = {
-            "page_blob": blob,
+            "page_raw_id": raw_id,
             "page_headers": page.headers or None,
             "page_status": page.status,
             "etag": page.headers.get("etag"),
@@ -279,6 +280,7 @@ def save_recheck(
     page: FetchResult,
     extracted: Extracted | None,
     *,
+    raw_id: int | None = None,
     recheck_schedule: Sequence[int] = (),
     owner: str | None = None,
 ) -> str:
@@ -310,7 +312,7 @@ def save_recheck(
             outcome = "failed"
         else:
             values |= {
-                "page_blob": put_blob(conn, page.body),
+                "page_raw_id": raw_id,
                 "page_headers": page.headers or None,
                 "page_status": page.status,
                 "etag": page.headers.get("etag"),
@@ -333,12 +335,17 @@ def save_recheck(
 
 @dataclass(frozen=True, slots=True)
 class StoredPage:
-    """An article's page as archived: what re-extraction needs, no network involved."""
+    """Where an article's page is archived: what re-extraction needs, no network involved.
+
+    `raw` locates its WARC record (and, for a revisit, the record holding the payload);
+    `legacy_body` is a page still kept in the database, before `ingest migrate-raw`.
+    """
 
     article_id: int
     url: str
-    body: bytes
     content_type: str
+    raw: tuple[Location, Location | None] | None = None
+    legacy_body: bytes | None = None
 
 
 def reextract_candidates(
@@ -346,7 +353,8 @@ def reextract_candidates(
 ) -> list[int]:
     """Articles with an archived page (those named, or all); with `outdated_than`, only those
     extracted by another extractor version (or before versions were recorded)."""
-    query = sa.select(Article.id).where(Article.page_blob.is_not(None)).order_by(Article.id)
+    kept = sa.or_(Article.page_raw_id.is_not(None), Article.page_blob.is_not(None))
+    query = sa.select(Article.id).where(kept).order_by(Article.id)
     if article_ids is not None:
         query = query.where(Article.id.in_(list(article_ids)))
     if outdated_than is not None:
@@ -358,16 +366,23 @@ def reextract_candidates(
 
 
 def stored_page(engine: Engine, article_id: int) -> StoredPage | None:
-    query = sa.select(Article.url, Article.canonical_url, Article.page_blob, Article.page_headers)
+    query = sa.select(
+        Article.url,
+        Article.canonical_url,
+        Article.page_raw_id,
+        Article.page_blob,
+        Article.page_headers,
+    )
     with reading(engine) as conn:
         row = conn.execute(query.where(Article.id == article_id)).first()
-        body = get_blob(conn, row.page_blob) if row and row.page_blob else None
-    if row is None or body is None:
+        if row is None:
+            return None
+        raw = locate(conn, row.page_raw_id) if row.page_raw_id is not None else None
+        legacy = get_blob(conn, row.page_blob) if raw is None and row.page_blob else None
+    if raw is None and legacy is None:
         return None
-    headers = row.page_headers or {}
-    return StoredPage(
-        article_id, row.canonical_url or row.url, body, headers.get("content-type", "")
-    )
+    content_type = (row.page_headers or {}).get("content-type", "")
+    return StoredPage(article_id, row.canonical_url or row.url, content_type, raw, legacy)
 
 
 def save_reextraction(engine: Engine, article_id: int, extracted: Extracted | None) -> str:

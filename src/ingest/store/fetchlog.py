@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.records import FetchResult
-from ingest.store.blobs import put_blob
 from ingest.store.engine import reading
 from ingest.store.models import Entry, FetchLog, utcnow
+from ingest.store.raw import Kept, add_raw
 
 
 def log_fetch(
@@ -21,13 +21,15 @@ def log_fetch(
     feed_id: int | None = None,
     article_id: int | None = None,
     owner: str | None = None,
-) -> None:
-    """Record an attempt, and keep its raw body (content-addressed: a feed that did not change
-    is stored once) so nothing has to be fetched twice to be parsed or extracted again."""
+    raw: Kept | None = None,
+) -> int | None:
+    """Record an attempt, with where its response went in the WARC archive (`raw`, written
+    just before); returns that response's id, which the article's row points to as well."""
     with engine.begin() as conn:
+        raw_id = add_raw(conn, raw) if raw is not None else None
         conn.execute(
             sa.insert(FetchLog).values(
-                blob=put_blob(conn, result.body) if result.body is not None else None,
+                raw_id=raw_id,
                 content_type=result.headers.get("content-type"),
                 at=utcnow(),
                 kind=kind,
@@ -43,6 +45,7 @@ def log_fetch(
                 owner=owner,
             )
         )
+    return raw_id
 
 
 def recent_fetches(

@@ -1,0 +1,94 @@
+"""The raw archive: every response a fetch received goes to WARC, the database learns where.
+
+Runs on the pipeline's writer thread, between the fetch and the store call that records it, so
+the store only ever sees a reference (`Kept`), never the bytes: one WARC file per process,
+records written and flushed before any row points at them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from sqlalchemy.engine import Engine, make_url
+
+from ingest.config import Settings
+from ingest.records import FetchResult
+from ingest.store.articles import StoredPage
+from ingest.store.raw import Kept, Location, find_original
+from ingest.warc.reader import ArchivedResponse, WarcReadError, read_response
+from ingest.warc.recovery import recover
+from ingest.warc.writer import WarcWriter, payload_digest
+
+log = logging.getLogger(__name__)
+
+
+def warc_folder(settings: Settings) -> Path:
+    """`warc_dir`, else `warc/` beside the SQLite database, else `archive/warc`."""
+    if settings.warc_dir:
+        return Path(settings.warc_dir)
+    url = make_url(settings.db_url)
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite" and database and not database.startswith(":memory:"):
+        return Path(database).parent / "warc"
+    return Path("archive") / "warc"
+
+
+class RawArchive:
+    """This process's WARC writer (opened at the first response, recovering crashed files)."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.folder = warc_folder(settings)
+        self.enabled = settings.warc
+        self._max_bytes = settings.warc_max_bytes
+        self._writer: WarcWriter | None = None
+        if self.enabled and self.folder.is_dir():
+            recover(self.folder)  # files a crashed writer left: cut back to whole records
+
+    def keep(self, result: FetchResult) -> Kept | None:
+        """Write `result` as WARC records; None when it got no response worth keeping."""
+        if not self.enabled or result.exchange is None:
+            return None
+        original = None
+        if result.body is not None and not result.not_modified:
+            payload = result.exchange.wire_body or result.body
+            original = find_original(self.engine, payload_digest(payload))
+        written = self.writer().write(result, original[1] if original else None)
+        if written is None:
+            return None
+        return Kept(written, original[0] if original else None)
+
+    def writer(self) -> WarcWriter:
+        """This process's writer, opened (and crashed files repaired) on first use."""
+        if self._writer is None:
+            self._writer = WarcWriter(self.folder, self._max_bytes)
+        return self._writer
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def read_located(folder: Path, record: Location, payload: Location | None) -> ArchivedResponse:
+    """The response at a stored location; a revisit gets the payload of the response it
+    repeats (its own headers stay: they are what this fetch received)."""
+    response = read_response(folder, record.warc_file, record.offset, record.length)
+    if payload is None:
+        return response
+    original = read_response(folder, payload.warc_file, payload.offset, payload.length)
+    return replace(response, body=original.body, payload_digest=original.payload_digest)
+
+
+def page_body(folder: Path, page: StoredPage) -> bytes | None:
+    """An archived page's body, from its WARC record (or the database, before migrate-raw);
+    None when the record cannot be read (logged: `ingest check` tells more)."""
+    if page.raw is None:
+        return page.legacy_body
+    try:
+        return read_located(folder, *page.raw).body
+    except WarcReadError as exc:
+        log.error("article %d: raw page unreadable: %s", page.article_id, exc)
+        return None

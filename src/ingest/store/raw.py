@@ -1,0 +1,83 @@
+"""Where raw responses are: one row per WARC record (file, offset, length, digest), no bytes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ingest.store.engine import reading
+from ingest.store.models import RawResponse
+from ingest.warc.writer import Original, Written
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A record just written, and the response holding its payload when it is a revisit."""
+
+    written: Written
+    refers_to: int | None = None
+
+
+def find_original(engine: Engine, digest: str) -> tuple[int, Original] | None:
+    """The first archived response with this payload digest (digest dedupe)."""
+    query = (
+        sa.select(RawResponse.id, RawResponse.uri, RawResponse.fetched_at)
+        .where(RawResponse.payload_digest == digest, RawResponse.record_type == "response")
+        .order_by(RawResponse.id)
+        .limit(1)
+    )
+    with reading(engine) as conn:
+        row = conn.execute(query).first()
+    return None if row is None else (row.id, Original(row.uri, row.fetched_at))
+
+
+def add_raw(conn: sa.Connection, kept: Kept) -> int:
+    w = kept.written
+    return conn.execute(
+        sa.insert(RawResponse)
+        .values(
+            warc_file=w.warc_file,
+            offset=w.offset,
+            length=w.length,
+            payload_digest=w.payload_digest,
+            record_type=w.record_type,
+            refers_to=kept.refers_to,
+            uri=w.uri,
+            status=w.status,
+            fetched_at=w.at,
+        )
+        .returning(RawResponse.id)
+    ).scalar_one()
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    warc_file: str
+    offset: int
+    length: int
+    payload_digest: str | None
+    record_type: str
+    fetched_at: datetime
+
+
+def locate(conn: sa.Connection, raw_id: int) -> tuple[Location, Location | None] | None:
+    """The record of `raw_id`, and the response holding its payload when it is a revisit."""
+    row = conn.execute(sa.select(RawResponse).where(RawResponse.id == raw_id)).mappings().first()
+    if row is None:
+        return None
+    payload = locate(conn, row["refers_to"]) if row["refers_to"] is not None else None
+    return _location(row), payload[0] if payload else None
+
+
+def _location(row: sa.RowMapping) -> Location:
+    return Location(
+        row["warc_file"],
+        row["offset"],
+        row["length"],
+        row["payload_digest"],
+        row["record_type"],
+        row["fetched_at"],
+    )

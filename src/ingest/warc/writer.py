@@ -1,0 +1,217 @@
+"""Writing WARC/1.1 files with warcio: one open file per writer, records never interleaved.
+
+Each fetch becomes a `response` (or `revisit`) record followed by its `request` record, each
+its own gzip member, flushed before the archive database points at it. A file is named for
+its host, process and a random tag, so writers on one host or on nodes sharing storage never
+write into one file; it is created 0600 and rotated past `max_bytes`. While a file is open its
+writer holds an exclusive lock on it and a marker under `.open/`: a marker whose file nobody
+locks was left by a crash, and `recover` (run when a writer starts) repairs that file.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import secrets
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from warcio.recordbuilder import RecordBuilder
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date
+from warcio.utils import Digester
+from warcio.warcwriter import WARCWriter
+
+from ingest import __version__
+from ingest.records import Exchange, FetchResult
+from ingest.warc.recovery import OPEN_DIR, recover
+
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+IDENTICAL_PAYLOAD = RecordBuilder.REVISIT_PROFILE_1_1
+# aiohttp removes the chunked transfer coding before we see the body: the header is renamed so
+# no reader de-chunks the payload a second time (the convention of other archiving crawlers)
+DECHUNKED = "X-Archive-Orig-Transfer-Encoding"
+
+
+def payload_digest(payload: bytes) -> str:
+    """The WARC-Payload-Digest of `payload` (sha1, base32), the key of digest dedupe."""
+    digester = Digester("sha1")
+    digester.update(payload)
+    return str(digester)
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    """An archived response whose payload a new one repeats (a revisit refers to it)."""
+
+    uri: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Where a response record went: what the database keeps instead of the bytes."""
+
+    warc_file: str  # relative to the WARC folder
+    offset: int
+    length: int
+    payload_digest: str | None
+    record_type: str  # response | revisit
+    uri: str
+    status: int
+    at: datetime
+
+
+class WarcWriter:
+    """Appends fetches to this process's current WARC file; thread-safe, one file at a time."""
+
+    def __init__(self, folder: Path, max_bytes: int) -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._file: BinaryIO | None = None
+        self._name = ""
+        self._serial = 0
+        self._tag = f"{_safe(socket.gethostname())}-{os.getpid()}-{secrets.token_hex(3)}"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (folder / OPEN_DIR).mkdir(mode=0o700, exist_ok=True)
+        self.recovered = recover(folder)
+
+    def write(
+        self,
+        result: FetchResult,
+        original: Original | None = None,
+        *,
+        at: datetime | None = None,
+        request: bool = True,
+    ) -> Written | None:
+        """Archive a fetch that got a response: a 304 or a repeated payload (`original`) as a
+        `revisit`, anything else with a body as a `response`; None when there is nothing to
+        keep (no response, or an error whose body was not read). `at` and `request=False`
+        are for responses archived earlier, whose request was not kept."""
+        exchange = result.exchange
+        if exchange is None or result.status is None:
+            return None
+        if result.body is None and not result.not_modified:
+            return None
+        at = (at or datetime.now(UTC)).replace(microsecond=0)
+        payload = b"" if result.body is None else exchange.wire_body or result.body
+        digest = payload_digest(payload) if result.body is not None else None
+        build = RecordBuilder(warc_version="1.1")
+        date = {"WARC-Date": datetime_to_iso_date(at)}
+        http = _response_head(exchange, result.status)
+        if result.not_modified:
+            record = build.create_warc_record(
+                exchange.url,
+                "revisit",
+                http_headers=http,
+                warc_headers_dict=date | {"WARC-Profile": SERVER_NOT_MODIFIED},
+            )
+            record.rec_headers.remove_header("WARC-Payload-Digest")  # no payload was sent
+        elif original is not None:
+            record = build.create_revisit_record(
+                exchange.url,
+                digest,
+                original.uri,
+                datetime_to_iso_date(original.at),
+                http_headers=http,
+                warc_headers_dict=date,
+            )
+        else:
+            record = build.create_warc_record(
+                exchange.url,
+                "response",
+                payload=io.BytesIO(payload),
+                length=len(payload),
+                http_headers=http,
+                warc_headers_dict=date,
+            )
+        concurrent = {"WARC-Concurrent-To": record.rec_headers.get_header("WARC-Record-ID")}
+        sent = build.create_warc_record(
+            exchange.url,
+            "request",
+            http_headers=_request_head(exchange),
+            warc_headers_dict=date | concurrent,
+        )
+        with self._lock:
+            out = self._current()
+            writer = WARCWriter(out, gzip=True, warc_version="1.1")
+            offset = out.tell()
+            writer.write_record(record)
+            length = out.tell() - offset
+            if request:
+                writer.write_record(sent)
+            out.flush()
+            written = Written(
+                self._name, offset, length, digest, record.rec_type, exchange.url, result.status, at
+            )
+            if out.tell() >= self.max_bytes:
+                self._close()
+        return written
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _current(self) -> BinaryIO:
+        if self._file is None:
+            self._serial += 1
+            stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+            self._name = f"ingest-{stamp}-{self._serial:05d}-{self._tag}.warc.gz"
+            path = self.folder / self._name
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            marker = self.folder / OPEN_DIR / self._name
+            marker.touch(mode=0o600)
+            self._file = os.fdopen(fd, "ab")
+            self._write_warcinfo(self._file)
+        return self._file
+
+    def _write_warcinfo(self, out: BinaryIO) -> None:
+        warc = WARCWriter(out, gzip=True, warc_version="1.1")
+        info = {
+            "software": f"ingest/{__version__} (warcio)",
+            "format": "WARC File Format 1.1",
+            "hostname": socket.gethostname(),
+        }
+        warc.write_record(warc.create_warcinfo_record(self._name, info))
+        out.flush()
+
+    def _close(self) -> None:
+        if self._file is None:
+            return
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        (self.folder / OPEN_DIR / self._name).unlink(missing_ok=True)
+        self._file.close()  # releases the lock
+        self._file = None
+
+
+def _response_head(exchange: Exchange, status: int) -> StatusAndHeaders:
+    headers = [
+        (DECHUNKED if name.lower() == "transfer-encoding" else name, value)
+        for name, value in exchange.response_headers
+    ]
+    status_line = f"{status} {exchange.reason}".rstrip()
+    return StatusAndHeaders(status_line, headers, protocol=f"HTTP/{exchange.http_version}")
+
+
+def _request_head(exchange: Exchange) -> StatusAndHeaders:
+    parts = urlsplit(exchange.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return StatusAndHeaders(
+        f"{exchange.method} {target}",
+        list(exchange.request_headers),
+        protocol=f"HTTP/{exchange.http_version}",
+        is_http_request=True,
+    )
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-." else "_" for c in name) or "host"

@@ -1,0 +1,248 @@
+"""Raw responses as WARC/1.1 files: read back by warcio's own ArchiveIterator (digests
+verified), revisits for 304s and repeated payloads, crash repair, writers never interleaved."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from werkzeug import Request, Response
+
+from ingest.records import Exchange, FetchResult
+from ingest.warc.reader import read_response
+from ingest.warc.recovery import OPEN_DIR, complete_length, recover
+from ingest.warc.writer import WarcWriter
+from tests.conftest import RSS, Cli, Site
+from tests.fixturefiles import load_fixture
+
+
+def warc_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.warc.gz"))
+
+
+def records(path: Path) -> list[tuple[str, str, dict[str, str], bytes]]:
+    """(type, target URI, HTTP headers, decoded payload) of every record, digests checked."""
+    found = []
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream, check_digests="raise"):
+            headers = dict(record.http_headers.headers) if record.http_headers else {}
+            body = record.content_stream().read()
+            uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+            found.append((record.rec_type, uri, headers, body))
+    return found
+
+
+def test_every_response_is_a_warc_record_with_its_request(
+    cli: Cli, site: Site, tmp_path: Path
+) -> None:
+    site.serve_all()
+    cli("feeds", "add", site.url("/feed.rss"))
+    assert cli("fetch").returncode == 0
+    folder = tmp_path / "archive" / "warc"
+    [path] = warc_files(folder)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert not list((folder / OPEN_DIR).iterdir())  # closed cleanly
+    found = records(path)
+    assert found[0][0] == "warcinfo"
+    responses = {uri: (headers, body) for kind, uri, headers, body in found if kind == "response"}
+    headers, body = responses[site.url("/feed.rss")]
+    assert body == load_fixture("feed.rss", site.base)
+    assert headers["Content-Type"] == RSS
+    page = site.url("/2018/07/sensetime-singapore/")
+    assert responses[page][1] == load_fixture("sensetime.html", site.base)
+    requests = [headers for kind, uri, headers, _ in found if kind == "request" and uri == page]
+    assert requests and requests[0]["User-Agent"].startswith("ingest/")
+    # the database keeps where each response is, not its bytes
+    with sqlite3.connect(tmp_path / "archive" / "ingest.db") as conn:
+        rows = conn.execute(
+            "SELECT r.warc_file, r.offset, r.length, r.uri, r.payload_digest FROM article a"
+            " JOIN raw_response r ON r.id = a.page_raw_id"
+        ).fetchall()
+        in_db = conn.execute(
+            "SELECT (SELECT count(*) FROM fetch_log WHERE blob IS NOT NULL),"
+            " (SELECT count(*) FROM article WHERE page_blob IS NOT NULL)"
+        ).fetchone()
+    assert in_db == (0, 0)
+    assert len(rows) == 3
+    for warc_file, offset, length, uri, digest in rows:
+        response = read_response(folder, warc_file, offset, length)
+        assert (response.uri, response.payload_digest) == (uri, digest)
+        assert response.body == responses[uri][1]
+    # `show --raw`: the original response, headers and body
+    article_id = conn_article(tmp_path, page)
+    shown = subprocess.run(
+        [sys.executable, "-m", "ingest", "show", str(article_id), "--raw"],
+        cwd=cli.cwd,
+        env=cli.env(),
+        capture_output=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    head, _, body = shown.stdout.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"Content-Type: text/html" in head
+    assert body == load_fixture("sensetime.html", site.base)
+
+
+def conn_article(tmp_path: Path, url: str) -> int:
+    with sqlite3.connect(tmp_path / "archive" / "ingest.db") as conn:
+        return conn.execute("SELECT id FROM article WHERE url = ?", (url,)).fetchone()[0]
+
+
+def test_304_and_repeated_payloads_are_revisits_and_gzip_is_kept_as_sent(
+    cli: Cli, site: Site, tmp_path: Path
+) -> None:
+    feed = load_fixture("minimal.rss", site.base)
+
+    def validated(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304, headers={"ETag": '"v1"'})
+        return Response(feed, content_type=RSS, headers={"ETag": '"v1"'})
+
+    packed = gzip.compress(feed)
+    site.server.expect_request("/etag.rss").respond_with_handler(validated)
+    site.server.expect_request("/plain.rss").respond_with_data(
+        packed, content_type=RSS, headers={"Content-Encoding": "gzip"}
+    )
+    for path in ("/etag.rss", "/plain.rss"):
+        cli("feeds", "add", site.url(path))
+    for _ in range(2):
+        assert cli("fetch", "--no-fulltext").returncode == 0
+    found = [r for path in warc_files(tmp_path / "archive" / "warc") for r in records(path)]
+    kinds = [(kind, uri.rsplit("/", 1)[-1]) for kind, uri, _, _ in found]
+    # (`feeds add` fetched each once to check it: not archived, no feed yet)
+    assert sorted(k for k in kinds if k[0] in ("response", "revisit")) == [
+        ("response", "etag.rss"),
+        ("response", "plain.rss"),
+        ("revisit", "etag.rss"),  # 304
+        ("revisit", "plain.rss"),  # the same payload digest
+    ]
+    assert kinds.count(("request", "etag.rss")) == 2
+    gzipped = next(r for r in found if r[0] == "response" and r[1].endswith("/plain.rss"))
+    assert gzipped[2]["Content-Encoding"] == "gzip" and gzipped[3] == feed  # decoded by warcio
+    with sqlite3.connect(tmp_path / "archive" / "ingest.db") as conn:
+        revisit = conn.execute(
+            "SELECT r.refers_to, o.uri FROM raw_response r JOIN raw_response o"
+            " ON o.id = r.refers_to WHERE r.record_type = 'revisit'"
+        ).fetchall()
+    assert [uri for _, uri in revisit] == [site.url("/plain.rss")]
+
+
+def fetched(url: str, body: bytes, status: int = 200) -> FetchResult:
+    exchange = Exchange(
+        "GET",
+        url,
+        (("Host", "example.org"), ("User-Agent", "test")),
+        "1.1",
+        "OK",
+        (("Content-Type", "text/html"), ("Content-Length", str(len(body)))),
+    )
+    return FetchResult(url, url, status, {"content-type": "text/html"}, body, exchange=exchange)
+
+
+WRITER = """
+import os
+import sys
+from pathlib import Path
+from tests.test_warc import fetched
+from ingest.warc.writer import WarcWriter
+writer = WarcWriter(Path(sys.argv[1]), 1 << 40)
+name = sys.argv[2]
+for i in range(int(sys.argv[3])):
+    writer.write(fetched(f"http://{name}.example/{i}", os.urandom(100_000 + i)))
+    print(i, flush=True)
+writer.close()
+"""
+
+
+def test_a_record_cut_by_kill_9_is_quarantined_at_the_next_start(tmp_path: Path) -> None:
+    folder = tmp_path / "warc"
+    child = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(folder), "k", "100000"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[1],
+    )
+    assert child.stdout is not None
+    while int(child.stdout.readline()) < 20:
+        pass
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    [path] = warc_files(folder)
+    # cut the last record for certain (the kill may have landed between two records)
+    size = path.stat().st_size
+    with path.open("r+b") as stream:
+        stream.truncate(size - 1000)
+    WarcWriter(folder, 1 << 30)  # a writer starting up repairs what a crash left
+    kept = records(path)  # every remaining record is whole, digests verified
+    responses = [r[1] for r in kept if r[0] == "response"]
+    assert len(responses) >= 20
+    assert responses == [f"http://k.example/{i}" for i in range(len(responses))]
+    [partial] = (folder / "quarantine").iterdir()
+    assert partial.stat().st_size == size - 1000 - path.stat().st_size
+    assert not list((folder / OPEN_DIR).iterdir())
+    assert recover(folder) == []  # repaired once
+
+
+def test_a_live_writers_file_is_left_alone(tmp_path: Path) -> None:
+    live = WarcWriter(tmp_path, 1 << 30)
+    live.write(fetched("http://a.example/", b"<html>a</html>"))
+    [path] = warc_files(tmp_path)
+    assert recover(tmp_path) == []  # locked by its writer: not a crash
+    assert complete_length(path) == path.stat().st_size
+    live.close()
+
+
+def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
+    folder = tmp_path / "warc"
+    folder.mkdir()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(folder), name, "30"],
+            stdout=subprocess.DEVNULL,
+            cwd=Path(__file__).parents[1],
+        )
+        for name in ("p", "q")
+    ]
+    writer = WarcWriter(folder, 1 << 30)  # and four threads of this process on one writer
+    threads = [
+        threading.Thread(
+            target=lambda n=n: [
+                writer.write(fetched(f"http://t.example/{n}/{i}", b"x" * (1000 * i + n)))
+                for i in range(30)
+            ]
+        )
+        for n in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    writer.close()
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    files = warc_files(folder)
+    assert len(files) == 3
+    hosts = []
+    for path in files:
+        found = records(path)
+        uris = {uri.split("/")[2] for kind, uri, _, _ in found if kind != "warcinfo"}
+        assert len(uris) == 1  # one writer per file
+        hosts.append((uris.pop(), sum(kind == "response" for kind, *_ in found)))
+    assert sorted(hosts) == [("p.example", 30), ("q.example", 30), ("t.example", 120)]
+
+
+def test_files_rotate_past_the_size_limit(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path, 1 << 16)
+    for i in range(10):
+        writer.write(fetched(f"http://r.example/{i}", os.urandom(30_000)))
+    writer.close()
+    files = warc_files(tmp_path)
+    assert len(files) == 4  # 3 fetches of 30 kB pass 64 KiB
+    assert sum(len(records(p)) for p in files) == 4 + 2 * 10
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in files)
