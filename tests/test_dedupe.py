@@ -227,7 +227,7 @@ def test_syndicated_copy_with_other_boilerplate_is_linked_not_merged(cli: Cli, s
     assert cli("feeds", "add", site.url("/wire.rss")).returncode == 0
     done = cli("fetch")
     assert done.returncode == 0, done.stderr + done.stdout
-    records = [json.loads(line) for line in cli("export").stdout.splitlines()]
+    records = [json.loads(line) for line in cli("export", "--with-duplicates").stdout.splitlines()]
     assert len(records) == 2  # two articles of their own ...
     # ... the one archived later (pages are fetched concurrently) linked to the first
     original = next(r for r in records if r["duplicate_of"] is None)
@@ -250,7 +250,7 @@ def test_feed_changing_guids_keeps_its_entries(cli: Cli, site: Site, db_url: str
     done = cli("fetch", "--no-fulltext")
     assert done.returncode == 0, done.stderr
     assert "3 known entries under new guids" in done.stdout
-    records = [json.loads(line) for line in cli("export").stdout.splitlines()]
+    records = [json.loads(line) for line in cli("export", "--with-duplicates").stdout.splitlines()]
     assert len(records) == 3
     assert all(len(r["sources"]) == 1 for r in records)
     assert all("/?post_id=" in r["sources"][0]["guid"] for r in records)
@@ -274,7 +274,7 @@ def test_a_site_naming_one_canonical_for_every_page_does_not_merge_its_stories(
     site.serve_all()
     assert cli("feeds", "add", site.url("/feed.rss")).returncode == 0
     assert cli("fetch").returncode == 0
-    records = [json.loads(line) for line in cli("export").stdout.splitlines()]
+    records = [json.loads(line) for line in cli("export", "--with-duplicates").stdout.splitlines()]
     assert len(records) == 3
     assert {r["extraction"] for r in records} == {"full"}
     assert len({r["content_hash"] for r in records}) == 3

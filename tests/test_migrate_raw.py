@@ -11,11 +11,13 @@ import time
 import zlib
 from pathlib import Path
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.conftest import Cli, Site
 from tests.fixturefiles import load_fixture
 
+pytestmark = pytest.mark.timeout(300)  # several processes, one of them killed
 EXTRA = 1500  # fetch-log rows of other bodies, so an interruption lands mid-way
 
 

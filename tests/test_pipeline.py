@@ -17,7 +17,7 @@ BOILERPLATE = ["cookie", "Subscribe", "Wei Lim", "All rights reserved", "Related
 
 
 def export(cli: Cli) -> list[dict[str, Any]]:
-    done = cli("export", "--format", "jsonl")
+    done = cli("export", "--format", "jsonl", "--with-duplicates")
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()]
 

@@ -19,7 +19,7 @@ HEADLINE = seed_article().headline
 
 
 def export(cli: Cli, *args: str) -> list[dict[str, Any]]:
-    done = cli("export", *args)
+    done = cli("export", "--with-duplicates", *args)
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()]
 

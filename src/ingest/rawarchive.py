@@ -10,16 +10,19 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine, make_url
 
 from ingest.config import Settings
 from ingest.records import FetchResult
-from ingest.store.articles import StoredPage
 from ingest.store.raw import Kept, Location, find_original
 from ingest.warc.reader import ArchivedResponse, WarcReadError, read_response
 from ingest.warc.recovery import recover
 from ingest.warc.writer import WarcWriter, payload_digest
+
+if TYPE_CHECKING:
+    from ingest.store.articles import StoredPage
 
 log = logging.getLogger(__name__)
 

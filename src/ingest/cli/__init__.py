@@ -21,6 +21,7 @@ from ingest.cli import (
     archive,
     articles,
     dedupe,
+    export,
     feeds,
     fetch,
     log,
@@ -54,6 +55,7 @@ search.register(app)
 reextract.register(app)
 dedupe.register(app)
 archive.register(app)
+export.register(app)
 
 
 def _print_version(value: bool) -> None:

@@ -1,35 +1,23 @@
-"""`ingest show`, `ingest diff` and `ingest export`: read the archive."""
+"""`ingest show` and `ingest diff`: read one article."""
 
 from __future__ import annotations
 
-import json
 import sys
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated
 
 import typer
-from sqlalchemy.engine import Engine
 
 from ingest.cli.output import TextFormat, print_json, print_table, say
 from ingest.diff import unified_word_diff
 from ingest.errors import StorageError, UsageError
-from ingest.rawarchive import read_located, warc_folder
 from ingest.redact import redact_url
-from ingest.store.articles import stored_page
-from ingest.store.queries import get_article, iter_articles
+from ingest.store.queries import get_article
 from ingest.store.revisions import RevisionRecord, list_revisions
-from ingest.warc.reader import WarcReadError
-
-
-class ExportFormat(StrEnum):
-    jsonl = "jsonl"
 
 
 def register(app: typer.Typer) -> None:
     app.command("show")(show)
     app.command("diff")(diff)
-    app.command("export")(export)
 
 
 def show(
@@ -88,7 +76,11 @@ def show(
 def _show_raw(ctx: typer.Context, article_id: int) -> None:
     """The status line and headers as received, a blank line, then the body (content coding
     removed), as bytes: a page in any charset prints as it was served."""
-    page = stored_page(ctx.obj.engine, article_id)
+    from ingest.rawarchive import read_located, warc_folder
+    from ingest.store.articles import stored_page
+    from ingest.warc.reader import WarcReadError
+
+    page = stored_page(ctx.obj.reader, article_id)
     if page is None:
         raise UsageError(f"article {article_id} has no archived page")
     if page.raw is None:  # kept in the database before WARC storage: no headers were kept
@@ -158,31 +150,3 @@ def _pick(
 def _label(article_id: int, version: RevisionRecord) -> str:
     when = version.as_json()["created_at"]
     return f"article {article_id} rev {version.number} ({when}, {version.reason})"
-
-
-def export(
-    ctx: typer.Context,
-    format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.jsonl,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
-    ] = None,
-    with_revisions: Annotated[
-        bool,
-        typer.Option("--with-revisions", help="Add every version in full (`revision_history`)."),
-    ] = False,
-) -> None:
-    """Write every article as one JSON object per line (see README, "Export format")."""
-    engine = ctx.obj.reader
-    if output is None:
-        _write(engine, sys.stdout, with_revisions)
-        return
-    try:
-        with output.open("w", encoding="utf-8") as stream:
-            _write(engine, stream, with_revisions)
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-
-
-def _write(engine: Engine, stream: TextIO, with_revisions: bool) -> None:
-    for record in iter_articles(engine, with_revisions=with_revisions):
-        stream.write(json.dumps(record, ensure_ascii=False) + "\n")

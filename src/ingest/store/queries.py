@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from ingest.errors import UsageError
 from ingest.store.engine import reading
+from ingest.store.filters import ArticleFilter, apply_filter
 from ingest.store.models import Article, Entry, Feed, valid_id
 from ingest.store.revisions import revisions_of
 from ingest.timestamps import iso_or_none
@@ -134,22 +135,23 @@ def get_article(engine: Engine, article_id: int) -> dict[str, Any]:
         return record
 
 
-def iter_articles(engine: Engine, *, with_revisions: bool = False) -> Iterator[dict[str, Any]]:
-    """Every article in id order, in batches (constant memory on large archives); with every
-    version in full under `revision_history` when `with_revisions`."""
+def iter_articles(
+    engine: Engine,
+    *,
+    with_revisions: bool = False,
+    keep: ArticleFilter | None = None,
+    with_html: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Every article `keep` keeps (default: all) in id order, in batches (constant memory on
+    large archives); with every version in full under `revision_history` when
+    `with_revisions`, and the sanitized page HTML under `html` when `with_html`."""
     last = 0
     while True:
+        query = sa.select(Article).where(Article.id > last)
+        if keep is not None:
+            query = apply_filter(query, keep)
         with reading(engine) as conn:
-            batch = (
-                conn.execute(
-                    sa.select(Article)
-                    .where(Article.id > last)
-                    .order_by(Article.id)
-                    .limit(EXPORT_BATCH)
-                )
-                .mappings()
-                .all()
-            )
+            batch = conn.execute(query.order_by(Article.id).limit(EXPORT_BATCH)).mappings().all()
             if not batch:
                 return
             ids = [row["id"] for row in batch]
@@ -157,6 +159,8 @@ def iter_articles(engine: Engine, *, with_revisions: bool = False) -> Iterator[d
             history = revisions_of(conn, ids, with_text=True) if with_revisions else {}
         for row in batch:
             record = article_record(row, sources.get(row["id"], []))
+            if with_html:
+                record["html"] = row["html"]
             if with_revisions:
                 record["revision_history"] = [r.as_json() for r in history.get(row["id"], [])]
             yield record

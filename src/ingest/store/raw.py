@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.store.engine import reading
-from ingest.store.models import RawResponse
+from ingest.store.filters import ArticleFilter, apply_filter
+from ingest.store.models import Article, RawResponse
 from ingest.warc.writer import Original, Written
 
 
@@ -81,3 +83,24 @@ def _location(row: sa.RowMapping) -> Location:
         row["record_type"],
         row["fetched_at"],
     )
+
+
+def iter_page_locations(
+    engine: Engine, keep: ArticleFilter
+) -> Iterator[tuple[int, Location, Location | None]]:
+    """(article id, its page's record, the record holding the payload of a revisit) for every
+    article `keep` keeps that has a page in WARC, in id order, in batches."""
+    last = 0
+    while True:
+        query = sa.select(Article.id, Article.page_raw_id).where(
+            Article.id > last, Article.page_raw_id.is_not(None)
+        )
+        with reading(engine) as conn:
+            batch = conn.execute(apply_filter(query, keep).order_by(Article.id).limit(500)).all()
+            found = [(row.id, locate(conn, row.page_raw_id)) for row in batch]
+        if not batch:
+            return
+        for article_id, location in found:
+            if location is not None:
+                yield article_id, *location
+        last = batch[-1].id

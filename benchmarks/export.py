@@ -1,0 +1,134 @@
+"""Export benchmark: peak memory (RSS) and speed of `ingest export` per format as the archive
+grows, which must stay flat (the export streams in batches, never the whole archive).
+
+Synthetic articles (3 KB of text each, one feed entry each) are bulk-inserted with SQLAlchemy
+Core into a real SQLite archive; each export runs as its own `ingest export` process writing to
+/dev/null, and its peak RSS is read from the kernel (`wait4`).
+
+    python benchmarks/export.py                                  # 10k and 100k articles
+    python benchmarks/export.py --sizes 100000 --save benchmarks/results/export.json
+    python benchmarks/export.py --compare benchmarks/results/export.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from ingest.store.engine import open_archive
+from ingest.store.models import Article, Entry, Feed, utcnow
+
+FORMATS = ("jsonl", "csv", "atom", "json-feed")
+BATCH = 20_000
+TEXT = "\n".join(f"Paragraph {i}: " + "archived words of a news story, " * 12 for i in range(8))
+
+
+def fill(engine: sa.Engine, start: int, stop: int) -> None:
+    now = utcnow()
+    with engine.begin() as conn:
+        feed_id = conn.execute(sa.select(Feed.id)).scalar()
+        if feed_id is None:
+            feed_id = conn.execute(
+                sa.insert(Feed).values(url="https://bench.example/feed", created_at=now)
+            ).inserted_primary_key[0]
+    for first in range(start, stop, BATCH):
+        ids = range(first, min(stop, first + BATCH))
+        articles = [
+            {
+                "id": i + 1,
+                "url": f"https://bench.example/{i}",
+                "canonical_url": f"https://bench.example/{i}",
+                "title": f'Story {i}, with "quotes" & commas',
+                "text": TEXT,
+                "html": "<p>" + TEXT.replace("\n", "</p><p>") + "</p>",
+                "word_count": 600,
+                "extraction": "full",
+                "published": now,
+                "language": "en",
+                "created_at": now,
+                "updated_at": now,
+                "categories": [],
+            }
+            for i in ids
+        ]
+        entries = [
+            {
+                "feed_id": feed_id,
+                "key": str(i),
+                "link": f"https://bench.example/{i}",
+                "article_id": i + 1,
+                "first_seen": now,
+                "last_seen": now,
+                "categories": [],
+                "enclosures": [],
+                "history": [],
+            }
+            for i in ids
+        ]
+        with engine.begin() as conn:
+            conn.execute(sa.insert(Article), articles)
+            conn.execute(sa.insert(Entry), entries)
+
+
+def export(db_url: str, fmt: str) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one `ingest export` process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGEST_")}
+    env["INGEST_DB_URL"] = db_url
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "export", "--format", fmt, "-o", os.devnull],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"export --format {fmt} failed ({process.returncode})")
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="archive sizes, ascending")
+    parser.add_argument("--save", type=Path, help="write the results to this JSON file")
+    parser.add_argument("--compare", type=Path, help="an earlier results file to compare with")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        db_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        engine = open_archive(db_url)
+        done = 0
+        for size in sizes:
+            fill(engine, done, size)
+            done = size
+            for fmt in FORMATS:
+                seconds, peak = export(db_url, fmt)
+                results[f"{fmt}@{size}"] = {"seconds": seconds, "peak_rss_mb": peak}
+                rate = size / seconds
+                print(
+                    f"{fmt:>10} {size:>8} articles: {seconds:6.1f} s, {rate:7.0f} articles/s,"
+                    f" peak RSS {peak:6.1f} MB"
+                )
+    if args.compare:
+        before = json.loads(args.compare.read_text())
+        for key, now in results.items():
+            if key in before:
+                ratio = now["peak_rss_mb"] / before[key]["peak_rss_mb"]
+                print(f"vs {args.compare.name}: {key} peak RSS {ratio:.2f}x of before")
+    if args.save:
+        args.save.parent.mkdir(parents=True, exist_ok=True)
+        args.save.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
