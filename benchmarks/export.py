@@ -6,7 +6,7 @@ Core into a real SQLite archive; each export runs as its own `ingest export` pro
 /dev/null, and its peak RSS is read from the kernel (`wait4`).
 
     python benchmarks/export.py                                  # 10k and 100k articles
-    python benchmarks/export.py --sizes 100000 --save benchmarks/results/export.json
+    python benchmarks/export.py --sizes 100000 --formats jsonl,atom --save results.json
     python benchmarks/export.py --compare benchmarks/results/export.json
 """
 
@@ -99,6 +99,7 @@ def export(db_url: str, fmt: str) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="archive sizes, ascending")
+    parser.add_argument("--formats", default=",".join(FORMATS), help="formats to export")
     parser.add_argument("--save", type=Path, help="write the results to this JSON file")
     parser.add_argument("--compare", type=Path, help="an earlier results file to compare with")
     args = parser.parse_args()
@@ -111,7 +112,7 @@ def main() -> None:
         for size in sizes:
             fill(engine, done, size)
             done = size
-            for fmt in FORMATS:
+            for fmt in args.formats.split(","):
                 seconds, peak = export(db_url, fmt)
                 results[f"{fmt}@{size}"] = {"seconds": seconds, "peak_rss_mb": peak}
                 rate = size / seconds
