@@ -86,7 +86,8 @@ def test_blobs_move_into_warc_resumably(cli: Cli, site: Site, tmp_path: Path) ->
     assert cli("fetch").returncode == 0
     db = tmp_path / "archive" / "ingest.db"
     make_legacy(db)
-    assert counts(db)[:2] == (EXTRA + 4, 3)
+    logged, pages, _ = counts(db)
+    assert logged > EXTRA and pages == 3
     # the legacy archive still re-extracts from its blobs
     assert "3 unchanged" in cli("reextract").stderr
     # interrupted by kill -9 once it started writing
@@ -103,7 +104,7 @@ def test_blobs_move_into_warc_resumably(cli: Cli, site: Site, tmp_path: Path) ->
     first.wait()
     assert first.returncode == -signal.SIGKILL, first.stderr.read() if first.stderr else ""
     left = counts(db)
-    assert 0 < left[0] < EXTRA + 4, "the kill should land mid-way"
+    assert 0 < left[0] < logged, "the kill should land mid-way"
     done = cli("migrate-raw")
     assert done.returncode == 0, done.stderr
     assert counts(db) == (0, 0, 0)  # every raw body left the database; texts stayed

@@ -46,10 +46,10 @@ def test_every_response_is_a_warc_record_with_its_request(
     cli("feeds", "add", site.url("/feed.rss"))
     assert cli("fetch").returncode == 0
     folder = tmp_path / "archive" / "warc"
-    [path] = warc_files(folder)
-    assert path.stat().st_mode & 0o777 == 0o600
+    paths = warc_files(folder)  # one per pipeline the run opened
+    assert paths and all(path.stat().st_mode & 0o777 == 0o600 for path in paths)
     assert not list((folder / OPEN_DIR).iterdir())  # closed cleanly
-    found = records(path)
+    found = [record for path in paths for record in records(path)]
     assert found[0][0] == "warcinfo"
     responses = {uri: (headers, body) for kind, uri, headers, body in found if kind == "response"}
     headers, body = responses[site.url("/feed.rss")]
@@ -116,14 +116,11 @@ def test_304_and_repeated_payloads_are_revisits_and_gzip_is_kept_as_sent(
         assert cli("fetch", "--no-fulltext").returncode == 0
     found = [r for path in warc_files(tmp_path / "archive" / "warc") for r in records(path)]
     kinds = [(kind, uri.rsplit("/", 1)[-1]) for kind, uri, _, _ in found]
-    # (`feeds add` fetched each once to check it: not archived, no feed yet)
-    assert sorted(k for k in kinds if k[0] in ("response", "revisit")) == [
-        ("response", "etag.rss"),
-        ("response", "plain.rss"),
-        ("revisit", "etag.rss"),  # 304
-        ("revisit", "plain.rss"),  # the same payload digest
-    ]
-    assert kinds.count(("request", "etag.rss")) == 2
+    # one full response each, then only revisits: 304s, or the same payload digest
+    for name in ("etag.rss", "plain.rss"):
+        assert kinds.count(("response", name)) == 1
+        assert kinds.count(("revisit", name)) >= 2
+        assert kinds.count(("request", name)) == kinds.count(("revisit", name)) + 1
     gzipped = next(r for r in found if r[0] == "response" and r[1].endswith("/plain.rss"))
     assert gzipped[2]["Content-Encoding"] == "gzip" and gzipped[3] == feed  # decoded by warcio
     with sqlite3.connect(tmp_path / "archive" / "ingest.db") as conn:
@@ -131,7 +128,7 @@ def test_304_and_repeated_payloads_are_revisits_and_gzip_is_kept_as_sent(
             "SELECT r.refers_to, o.uri FROM raw_response r JOIN raw_response o"
             " ON o.id = r.refers_to WHERE r.record_type = 'revisit'"
         ).fetchall()
-    assert [uri for _, uri in revisit] == [site.url("/plain.rss")]
+    assert {uri for _, uri in revisit} == {site.url("/plain.rss")}
 
 
 def fetched(url: str, body: bytes, status: int = 200) -> FetchResult:
