@@ -357,7 +357,8 @@ def test_dedupe_recheck_repairs_links_made_by_the_old_rule(cli: Cli, db_url: str
     assert done.returncode == 0, done.stderr
     assert "re-checked 6 articles: 1 links kept, 2 removed, 2 added" in done.stdout
     links = {
-        r["id"]: r["duplicate_of"] for r in map(json.loads, cli("export").stdout.split("\n")[:-1])
+        r["id"]: r["duplicate_of"]
+        for r in map(json.loads, cli("export", "--with-duplicates").stdout.split("\n")[:-1])
     }
     assert links == {
         ids["a"]: None,
@@ -412,7 +413,7 @@ def test_duplicate_links_through_the_real_pipeline_score_pairwise(cli: Cli, site
     done = cli("fetch", timeout=600)
     assert done.returncode == 0, done.stderr + done.stdout
     predicted = {}
-    for record in map(json.loads, cli("export").stdout.splitlines()):
+    for record in map(json.loads, cli("export", "--with-duplicates").stdout.splitlines()):
         for source in record["sources"]:
             predicted[source["guid"]] = record["duplicate_of"] or record["id"]
     assert set(predicted) == {d.id for d in documents}

@@ -325,7 +325,8 @@ class Pipeline:
         for item in outcome.skipped:
             report.notes.append(f"item {item.index + 1} ({item.title!r}) not kept: {item.reason}")
         await self._complete_success(state, result, parsed, report)
-        if not fetch_pages:
+        if not fetch_pages:  # queued now, so a daemon's page claim takes them at its next tick
+            await self.db(queue.schedule_articles, self.engine, outcome.pending)
             return report
         report = await self._fetch_pending(state, report, outcome.pending)
         if self.settings.fulltext:  # an item changed in the feed: look at its page for the edit

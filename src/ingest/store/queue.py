@@ -111,6 +111,21 @@ def lease_articles(
         return sorted(rows)
 
 
+def schedule_articles(engine: Engine, ids: Sequence[int], now: datetime | None = None) -> None:
+    """Put pending pages on the queue now (`next_check_at`), for a worker that records a feed
+    but leaves its pages to later (`feeds add`): the daemon's page claim, or the next fetch,
+    takes them instead of waiting for the feed's next poll."""
+    if not ids:
+        return
+    now = now or utcnow()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(Article)
+            .where(Article.id.in_(list(ids)), Article.extraction == "pending")
+            .values(next_check_at=sa.func.coalesce(Article.next_check_at, now))
+        )
+
+
 def release_articles(engine: Engine, owner: str, ids: Sequence[int] | None = None) -> int:
     """Give back `owner`'s article leases (the named ones, or all of them on shutdown)."""
     query = sa.update(Article).where(Article.lease_owner == owner)
