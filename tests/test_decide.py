@@ -198,8 +198,8 @@ def test_one_bad_item_never_costs_its_siblings() -> None:
     good = ParsedEntry("g", "http://x.org/g", "fine", summary="<p>ok</p>")
     prepared, skipped = prepare_entries((controls, broken, good))
     assert [p.entry.guid for p in prepared] == ["c", "g"]
-    assert prepared[0].entry.title == "formfeed"
-    assert prepared[0].text == "abc"
+    assert prepared[0].entry.title == "form feed"  # spacing controls become a space
+    assert prepared[0].text == "a bc"
     assert [(s.index, s.reason.split(":")[0]) for s in skipped] == [(1, "TypeError")]
 
 

@@ -9,7 +9,6 @@ Pure functions. One bad item never costs the others: an item that cannot be prep
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from ingest.identity import (
@@ -20,13 +19,9 @@ from ingest.identity import (
     word_count,
 )
 from ingest.parse import parse_feed
-from ingest.parse.sanitize import html_to_text
+from ingest.parse.sanitize import clean_record, html_to_text
 from ingest.records import ParsedEntry, ParsedFeed
 from ingest.update.packed import PackedBlob, pack
-
-# C0 controls but tab, newline and carriage return, plus DEL: not XML text, and NUL is refused
-# by PostgreSQL. Feeds carry them by mistake; the item is kept without them.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,23 +54,8 @@ class PreparedFeed:
     skipped: tuple[Skipped, ...] = ()
 
 
-def clean(value: str | None) -> str | None:
-    """`value` without control characters (see `_CONTROLS`)."""
-    return None if value is None else _CONTROLS.sub("", value)
-
-
 def prepare_entry(entry: ParsedEntry) -> PreparedEntry:
-    entry = replace(
-        entry,
-        guid=clean(entry.guid),
-        link=clean(entry.link),
-        title=clean(entry.title),
-        author=clean(entry.author),
-        summary=clean(entry.summary),
-        content=clean(entry.content),
-        categories=tuple(c for c in map(clean, entry.categories) if c),
-        enclosures=tuple(e for e in map(clean, entry.enclosures) if e),
-    )
+    entry = clean_record(entry)  # the one cleaning of stored text (parse/sanitize.py)
     text = html_to_text(entry.content or entry.summary or "")
     return PreparedEntry(
         entry=entry,
