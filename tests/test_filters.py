@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 from ingest.errors import UsageError
-from ingest.store.engine import open_archive
+from ingest.store.engine import MIGRATIONS, open_archive
 from ingest.store.filters import (
     ArticleFilter,
     apply_filter,
@@ -18,7 +20,7 @@ from ingest.store.filters import (
     normalize_site,
     parse_when,
 )
-from ingest.store.models import Article, Entry, Feed
+from ingest.store.models import Article, ArticleFacet, Entry, Feed
 from tests.conftest import Cli
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -65,13 +67,14 @@ def test_languages_and_sites_are_normalized() -> None:
 
 
 def _archive(engine: Engine) -> dict[str, int]:
-    """Five articles, two feeds; returns name → id."""
+    """Six articles, two feeds; returns name → id."""
     rows = {
         "en_a": dict(url="https://a.example/1", language="en", published=datetime(2018, 7, 1)),
         "de_a": dict(url="https://www.a.example/2", language="de", published=datetime(2018, 7, 2)),
         "us_b": dict(url="http://b_x.example/3", language="en-US", published=datetime(2018, 7, 3)),
         "named": dict(url="https://c.example/4", sitename="Bx.example", published=None),
         "dup": dict(url="https://bax.example/5", language="en", published=datetime(2018, 7, 4)),
+        "moved": dict(url="https://old.example/6?from=https://d.example", published=None),
     }
     ids: dict[str, int] = {}
     with engine.begin() as conn:
@@ -83,6 +86,12 @@ def _archive(engine: Engine) -> dict[str, int]:
             ids[name] = conn.execute(sa.insert(Article).values(**values)).inserted_primary_key[0]
         conn.execute(
             sa.update(Article).where(Article.id == ids["dup"]).values(duplicate_of=ids["en_a"])
+        )
+        # the page named its canonical URL later: the host is the canonical one's
+        conn.execute(
+            sa.update(Article)
+            .where(Article.id == ids["moved"])
+            .values(canonical_url="HTTPS://WWW.D.Example:8443#top")
         )
         for feed, names in ((feed_one, ["en_a", "de_a", "dup"]), (feed_two, ["en_a", "us_b"])):
             for name in names:
@@ -98,12 +107,11 @@ def _kept(engine: Engine, ids: dict[str, int], keep: ArticleFilter) -> set[str]:
         return {names[i] for i in found}
 
 
-def _check_filters(engine: Engine) -> None:
-    ids = _archive(engine)
+def _check_filters(engine: Engine, ids: dict[str, int]) -> None:
     day = datetime(2018, 7, 2, tzinfo=UTC)
     cases = [
-        (ArticleFilter(), {"en_a", "de_a", "us_b", "named"}),
-        (ArticleFilter(with_duplicates=True), {"en_a", "de_a", "us_b", "named", "dup"}),
+        (ArticleFilter(), {"en_a", "de_a", "us_b", "named", "moved"}),
+        (ArticleFilter(with_duplicates=True), {"en_a", "de_a", "us_b", "named", "dup", "moved"}),
         (ArticleFilter(feed_ids=(ids["feed_one"],)), {"en_a", "de_a"}),
         (ArticleFilter(feed_ids=(ids["feed_one"], ids["feed_two"])), {"en_a", "de_a", "us_b"}),
         (ArticleFilter(since=day), {"de_a", "us_b"}),
@@ -114,18 +122,56 @@ def _check_filters(engine: Engine) -> None:
         (ArticleFilter(site="b_x.example"), {"us_b"}),  # `_` is not a wildcard
         (ArticleFilter(site="bx.example"), {"named"}),  # the site name, any case
         (ArticleFilter(site="bax.example", with_duplicates=True), {"dup"}),
+        (ArticleFilter(site="d.example"), {"moved"}),  # port and fragment cut, www. ignored
+        (ArticleFilter(site="old.example"), set()),
     ]
     for keep, expected in cases:
         assert _kept(engine, ids, keep) == expected, keep
+    with engine.begin() as conn:  # a merged article's facts go with it
+        conn.execute(sa.delete(Article).where(Article.id == ids["moved"]))
+    assert _kept(engine, ids, ArticleFilter(site="d.example")) == set()
 
 
 def test_filters_on_sqlite(tmp_path: Path) -> None:
-    _check_filters(open_archive(f"sqlite:///{tmp_path / 'a.db'}"))
+    engine = open_archive(f"sqlite:///{tmp_path / 'a.db'}")
+    _check_filters(engine, _archive(engine))
 
 
 @pytest.mark.postgres
 def test_filters_on_postgresql(pg_url: str) -> None:
-    _check_filters(open_archive(pg_url))
+    engine = open_archive(pg_url)
+    _check_filters(engine, _archive(engine))
+
+
+def _upgraded(db_url: str) -> None:
+    """An archive made by the schema before the filter facets (0009), upgraded: its articles
+    get their facets, and the triggers keep them from then on."""
+    engine = sa.create_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, PREVIOUS_HEAD)
+    ids = _archive(engine)
+    engine.dispose()
+    upgraded = open_archive(db_url)
+    with upgraded.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(ArticleFacet)).scalar() == 6
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("entry")}
+    assert {"ix_entry_feed_recent", "ix_entry_article_feed"} <= indexes
+    _check_filters(upgraded, ids)
+
+
+PREVIOUS_HEAD = "0008"
+
+
+def test_an_archive_of_the_previous_schema_gets_its_facets(tmp_path: Path) -> None:
+    _upgraded(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+@pytest.mark.postgres
+def test_a_postgresql_archive_of_the_previous_schema_gets_its_facets(pg_url: str) -> None:
+    _upgraded(pg_url)
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ def test_reopening_is_idempotent(db_url: str) -> None:
     open_archive(db_url)
     engine = open_archive(db_url)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0008"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0009"
 
 
 def test_timestamps_round_trip_as_aware_utc(engine: Engine) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from ingest.errors import UsageError
 from ingest.schedule import parse_duration
 from ingest.store.fts import Matches
-from ingest.store.models import Article, Entry
+from ingest.store.models import Article, ArticleFacet, Entry
 
 _RELATIVE = re.compile(r"(\d+\s*[smhdw]\s*)+", re.IGNORECASE)
 _LANG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{1,8})*")
@@ -82,41 +83,35 @@ def normalize_site(text: str) -> str:
     return host.removeprefix("www.")
 
 
-def apply_filter(query: sa.Select[tuple[object, ...]], keep: ArticleFilter) -> sa.Select:
-    """`query` (a select whose FROM includes `article`) narrowed to the articles `keep` keeps.
+def apply_filter(
+    query: sa.Select[tuple[object, ...]], keep: ArticleFilter, *, on: Any = Article.id
+) -> sa.Select:
+    """`query` narrowed to the articles `keep` keeps; `on` is the article id column of its
+    FROM (`article.id` by default; a search passes its index's rowid, never reading `article`).
 
-    Feeds are matched through their entries (an article carried by several feeds belongs to
-    each); a site is the article's host, with or without `www.`, or its site name.
+    Everything but feeds and the query is tested on the narrow `article_facet` row, joined on
+    `on`. Feeds are matched through their entries (an article carried by several feeds belongs
+    to each): one lookup per candidate in the (article_id, feed_id) index, whatever the size of
+    the feed. A site is the article's host, with or without `www.`, or its site name.
     """
-    if keep.feed_ids:
-        # IN, not a correlated EXISTS: SQLite then reads the feed's entries once, instead of
-        # scanning them for every candidate article (measured: 2 s instead of 20 ms at 100k)
-        carried = sa.select(Entry.article_id).where(Entry.feed_id.in_(keep.feed_ids))
-        query = query.where(Article.id.in_(carried))
+    conditions: list[sa.ColumnElement[bool]] = []
     if keep.since is not None:
-        query = query.where(Article.published >= keep.since)
+        conditions.append(ArticleFacet.published >= keep.since)
     if keep.until is not None:
-        query = query.where(Article.published < keep.until)
+        conditions.append(ArticleFacet.published < keep.until)
     if keep.lang:
-        language = sa.func.lower(Article.language)
-        query = query.where(sa.or_(language == keep.lang, language.startswith(keep.lang + "-")))
+        language = ArticleFacet.language
+        conditions.append(sa.or_(language == keep.lang, language.startswith(keep.lang + "-")))
     if keep.site:
-        query = query.where(_site_condition(keep.site))
+        hosts = (keep.site, "www." + keep.site)
+        conditions.append(sa.or_(ArticleFacet.host.in_(hosts), ArticleFacet.site == keep.site))
     if not keep.with_duplicates:
-        query = query.where(Article.duplicate_of.is_(None))
+        conditions.append(ArticleFacet.duplicate_of.is_(None))
+    if conditions:
+        query = query.where(ArticleFacet.id == on, *conditions)
+    if keep.feed_ids:
+        carried = sa.exists().where(Entry.article_id == on, Entry.feed_id.in_(keep.feed_ids))
+        query = query.where(carried)
     if keep.query:
         query = query.where(Matches(keep.query))
     return query
-
-
-def _site_condition(host: str) -> sa.ColumnElement[bool]:
-    url = sa.func.lower(sa.func.coalesce(Article.canonical_url, Article.url))
-    patterns = [
-        "%://" + name.replace("_", "\\_") + tail  # `_` is a LIKE wildcard
-        for name in (host, "www." + host)
-        for tail in ("", "/%", ":%", "?%", "#%")
-    ]
-    return sa.or_(
-        sa.func.lower(Article.sitename) == host,
-        *(url.like(p, escape="\\") for p in patterns),
-    )

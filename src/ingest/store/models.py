@@ -137,6 +137,20 @@ class Article(SQLModel, table=True):
     removed_at: datetime | None = _ts()  # page gone (404/410): kept, marked
 
 
+class ArticleFacet(SQLModel, table=True):
+    """What the filters test (feed aside), one narrow row per article, kept by triggers on
+    `article` (migration 0009): a search tests each candidate here instead of reading the
+    wide article row with its text and HTML."""
+
+    __tablename__ = "article_facet"
+    id: int = Field(foreign_key="article.id", primary_key=True, ondelete="CASCADE")
+    published: datetime | None = _ts()
+    language: str | None = None  # lower-cased
+    host: str | None = None  # of canonical_url, else url; lower-cased, `www.` kept
+    site: str | None = None  # sitename, lower-cased
+    duplicate_of: int | None = None
+
+
 class ArticleBand(SQLModel, table=True):
     """The near-duplicate index: one MinHash LSH key per band of an article's text (dedupe.py).
     Articles sharing a key are candidates, found by index lookups, never a scan."""
@@ -148,11 +162,19 @@ class ArticleBand(SQLModel, table=True):
 
 
 class Entry(SQLModel, table=True):
-    """One item of one feed, as the feed describes it; it points at its article."""
+    """One item of one feed, as the feed describes it; it points at its article.
 
-    __table_args__ = (sa.UniqueConstraint("feed_id", "key"),)
+    Indexes (migration 0009): a feed's entries newest first (its page and Atom feed read 50
+    without a sort), and an article's feeds (the `--feed` filter tests a candidate with one
+    index lookup)."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("feed_id", "key"),
+        sa.Index("ix_entry_feed_recent", "feed_id", "first_seen", "id"),
+        sa.Index("ix_entry_article_feed", "article_id", "feed_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
-    feed_id: int = Field(foreign_key="feed.id", index=True, ondelete="CASCADE")
+    feed_id: int = Field(foreign_key="feed.id", ondelete="CASCADE")
     key: str  # guid, else link, else hash of title+content
     guid: str | None = None
     link: str | None = None
@@ -171,7 +193,7 @@ class Entry(SQLModel, table=True):
     # Earlier versions of the item, oldest first: {"title", "body" (blob of summary+content as
     # JSON), "replaced_at"}. A feed's edit never overwrites what it said before.
     history: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
-    article_id: int | None = Field(default=None, foreign_key="article.id", index=True)
+    article_id: int | None = Field(default=None, foreign_key="article.id")
 
 
 class Revision(SQLModel, table=True):

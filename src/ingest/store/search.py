@@ -114,29 +114,29 @@ def search(
 
 
 def _ranked(query: Query, dialect: str, keep: ArticleFilter) -> sa.Subquery:
-    """(id, rank) of the CANDIDATES newest articles matching `query` and kept by `keep`."""
+    """(id, rank) of the CANDIDATES newest articles matching `query` and kept by `keep`.
+
+    On SQLite the word index drives and the filters test each candidate's narrow facet row
+    (store/filters.py): the wide article row is read only for substring terms."""
     found = plan(query, dialect)
+    ident: Any = Article.id
     if found.words is None:  # substring terms only (e.g. Chinese): newest first
         ranked = sa.select(Article.id, sa.literal(0.0).label("rank"))
-        newest = Article.id.desc()
     elif dialect == "postgresql":
         vector = sa.literal_column("article.search")
         # as float8: a float4 read back as text would not compare equal in a cursor
         rank = sa.cast(sa.func.ts_rank(vector, found.words), DOUBLE_PRECISION)
         ranked = sa.select(Article.id, rank.label("rank"))
         ranked = ranked.where(vector.op("@@")(found.words))
-        newest = Article.id.desc()
     else:
         index = sa.literal_column("article_fts")
+        ident = WORDS_SQLITE.c.rowid  # the index's own order: no sort
         rank = (-sa.func.bm25(index, 10.0, 1.0)).label("rank")
-        ranked = (
-            sa.select(Article.id, rank)
-            .select_from(WORDS_SQLITE.join(Article, Article.id == WORDS_SQLITE.c.rowid))
-            .where(index.op("MATCH")(found.words))
-        )
-        newest = WORDS_SQLITE.c.rowid.desc()  # the index's own order: no sort
-    ranked = apply_filter(ranked.where(*found.conditions), keep)
-    return ranked.order_by(newest).limit(CANDIDATES).subquery("ranked")
+        ranked = sa.select(ident.label("id"), rank).where(index.op("MATCH")(found.words))
+        if found.conditions:  # substring terms are tested on the article itself
+            ranked = ranked.where(Article.id == ident)
+    ranked = apply_filter(ranked.where(*found.conditions), keep, on=ident)
+    return ranked.order_by(ident.desc()).limit(CANDIDATES).subquery("ranked")
 
 
 def _hit(row: Any, rank: float, query: Query) -> Hit:
