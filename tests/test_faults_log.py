@@ -35,7 +35,9 @@ def test_log_lists_every_attempt_and_filters_failures(web: RawSite, cli: Cli, db
     assert by_url[web.url(SENSETIME)]["status"] == 500
     assert by_url[web.url(SENSETIME)]["error_class"] == "http_5xx"
     assert by_url[web.url("/missing.rss")]["error_class"] == "http_4xx"
-    assert {e["kind"] for e in entries} == {"feed", "page"}
+    assert {e["kind"] for e in entries} == {"feed", "page", "robots"}
+    robots = by_url[web.url("/robots.txt")]  # its own row: a 404 means "no rules", no failure
+    assert (robots["kind"], robots["status"], robots["error_class"]) == ("robots", 404, None)
 
     failed = json.loads(cli("log", "--failed", "--format", "json").stdout)
     assert {e["url"] for e in failed} == {web.url(SENSETIME), web.url("/missing.rss")}

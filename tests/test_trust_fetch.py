@@ -9,10 +9,22 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
-from ingest.store.models import utcnow
+from ingest.store.hosts import blocked_hosts
+from ingest.store.models import Article, utcnow
 from tests.conftest import Cli
-from tests.faultsite import RSS, RawSite, Request, open_test_archive, raw_site, rss
+from tests.faultsite import (
+    RSS,
+    Archive,
+    Handler,
+    RawSite,
+    Request,
+    open_test_archive,
+    raw_site,
+    response,
+    rss,
+)
 
 
 def _at(stamp: str) -> datetime:
@@ -115,3 +127,97 @@ def test_blocked_pages_are_counted_and_can_be_fetched_again_once_allowed(
     assert elsewhere.page_hits() == 1
     [article] = [json.loads(line) for line in cli("export").stdout.splitlines()]
     assert article["extraction"] == "full"
+
+
+PAGES = ("/2018/07/sensetime-singapore/", "/2018/07/other-1/", "/2018/07/other-2/")
+
+
+def _busy_first(web: RawSite, retry_after: str) -> None:
+    """The fixture site, whose first page request is answered 503 + Retry-After."""
+    web.serve_site()
+    for path in PAGES:
+        page = web.routes[path]
+
+        def busy(request: Request, page: Handler = page) -> Iterator[bytes]:
+            if web.page_hits() == 1:
+                yield response(503, b"busy", Retry_After=retry_after)
+            else:
+                yield from page(request)
+
+        web.route(path, busy)
+
+
+def _queue(archive: Archive) -> dict[str, tuple[str, int, datetime | None]]:
+    """Each article page's URL → (extraction, retries counted, when it is due)."""
+    query = sa.select(Article.url, Article.extraction, Article.retry_count, Article.next_check_at)
+    with archive.engine.connect() as conn:
+        return {url: (extraction, n, due) for url, extraction, n, due in conn.execute(query)}
+
+
+def test_pages_held_back_by_a_retry_after_are_not_attempts_and_go_when_it_ends(
+    web: RawSite, db_url: str
+) -> None:
+    _busy_first(web, "2")
+    archive = open_test_archive(db_url, per_host_concurrency=1)
+    feed_id = archive.add(web.url("/feed.rss"))
+    [report] = archive.fetch().reports
+    assert report.status == "ok" and report.full == 0 and report.fallback == 1, report
+    assert web.page_hits() == 1  # the 503; the other two were never sent
+    [asked] = [row for row in archive.log(feed_id=feed_id) if row.kind == "page"]
+    assert (asked.status, asked.error_class) == (503, "rate_limited")  # no rows for the others
+    queue = _queue(archive)
+    held = [url for url, (extraction, _, _) in queue.items() if extraction == "pending"]
+    assert len(held) == 2
+    for url in held:  # no attempt consumed: still queued, due when the wait ends
+        _, retries, due = queue[url]
+        assert retries == 0 and due is not None and due <= utcnow() + timedelta(seconds=3)
+    assert archive.feed(feed_id)["error_count"] == 0
+
+    [until] = blocked_hosts(archive.engine).values()  # the host's wait, to the microsecond
+    time.sleep(max(0.0, (until - utcnow()).total_seconds()))
+    [report] = archive.fetch().reports
+    assert report.full == 2, report
+    assert web.page_hits() == 3  # each held-back page asked once, once the wait was over
+    for url in held:
+        assert _queue(archive)[url][0] == "full"
+
+
+def test_pages_held_back_are_fetched_within_the_run_when_it_has_other_work(
+    web: RawSite, elsewhere: RawSite, db_url: str
+) -> None:
+    _busy_first(web, "1")
+    elsewhere.serve_fixture("/slow.rss", "minimal.rss", RSS)
+    quick = elsewhere.routes["/slow.rss"]
+
+    def slow(request: Request) -> Iterator[bytes]:  # the run's other work: longer than 1 s
+        time.sleep(6)
+        yield from quick(request)
+
+    elsewhere.route("/slow.rss", slow)
+    archive = open_test_archive(db_url, per_host_concurrency=1)
+    feed_id = archive.add(web.url("/feed.rss"))
+    archive.add(elsewhere.url("/slow.rss"))
+    reports = {r.feed_id: r for r in archive.fetch().reports}
+    assert reports[feed_id].full == 2 and reports[feed_id].fallback == 1, reports[feed_id]
+    rows = [row for row in archive.log(feed_id=feed_id) if row.kind == "page"]
+    assert sorted(row.status for row in rows) == [200, 200, 503]  # one row per request sent
+    assert web.page_hits() == 3
+
+
+def test_robots_txt_is_a_row_of_its_own_and_not_the_pages_time(web: RawSite, db_url: str) -> None:
+    def slow_robots(_request: Request) -> Iterator[bytes]:
+        time.sleep(3)
+        yield response(200, b"User-agent: *\nAllow: /\n", Content_Type="text/plain")
+
+    web.route("/robots.txt", slow_robots)
+    web.serve_site()
+    archive = open_test_archive(db_url)
+    archive.add(web.url("/feed.rss"))
+    assert archive.fetch().reports[0].full == 3
+    rows = archive.log()
+    [robots] = [row for row in rows if row.kind == "robots"]
+    assert robots.status == 200 and robots.duration_ms >= 3000, robots
+    pages = [row for row in rows if row.kind == "page"]
+    assert len(pages) == 3
+    for page in pages:  # a loopback answer: neither its time nor its wait is robots.txt's
+        assert page.duration_ms + page.queue_ms < 3000, page

@@ -64,6 +64,19 @@ class FeedReport:
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     retry_at: datetime | None = None  # skipped: when its host lets us ask again
+    pages_at: datetime | None = None  # pages held back by their host's Retry-After: until when
+
+
+@dataclass(frozen=True, slots=True)
+class PageOutcome:
+    """What became of one article page fetch."""
+
+    full: bool  # full text was extracted
+    deferred: datetime | None = None  # not asked (its host said Retry-After) before this time
+
+    @property
+    def outcome(self) -> str:
+        return "deferred" if self.deferred else "full" if self.full else "failed"
 
 
 class _RunWork:
@@ -178,9 +191,12 @@ class Pipeline:
     ) -> int | None:
         """Archive a response as WARC records, then log the attempt with where they went (one
         call on the writer thread: the records are flushed before any row points at them).
+        robots.txt fetched on its behalf comes first, as attempts of their own (kind `robots`).
         Returns the raw response's id. A WARC write that fails is logged, the fetch goes on."""
 
-        def run() -> int | None:
+        def one(kind: str, result: FetchResult) -> int | None:
+            if result.deferred:  # never sent (its host said Retry-After): no attempt, no row
+                return None
             kept: Kept | None = None
             try:
                 kept = self.raw.keep(result)
@@ -195,6 +211,11 @@ class Pipeline:
                 owner=self.owner,
                 raw=kept,
             )
+
+        def run() -> int | None:
+            for robots in result.robots:
+                one("robots", robots)
+            return one(kind, result)
 
         return await self.db(run)
 
@@ -235,20 +256,30 @@ class Pipeline:
         return list(await asyncio.gather(*(one(state) for state in states)))
 
     async def _update_in_turn(self, state: FeedState, work: _RunWork) -> FeedReport:
-        """`update_feed`, waiting out its host's Retry-After while the run has other work."""
+        """`update_feed`, waiting out a Retry-After of its host (or of its pages' hosts) while
+        the run has other work; else the feed, or its pages, are due when the wait ends."""
         working = True
         try:
             report = await self.update_feed(state)
-            while report.retry_at is not None:
+            while (when := report.retry_at or report.pages_at) is not None:
                 work.pause()
                 working = False
-                if not await work.wait_until(report.retry_at):
-                    values = {"next_fetch_at": report.retry_at}  # no error: nothing was asked
-                    await self.db(feeds.complete_feed, self.engine, self.owner, state.id, values)
+                if not await work.wait_until(when):
+                    if report.retry_at is not None:  # no error: nothing was asked
+                        values = {"next_fetch_at": report.retry_at}
+                        await self.db(
+                            feeds.complete_feed, self.engine, self.owner, state.id, values
+                        )
+                    else:
+                        report.notes.append(f"pages held back (Retry-After) until {when:%H:%M:%S}")
                     break
                 work.resume()
                 working = True
-                report = await self.update_feed(state)
+                if report.retry_at is not None:
+                    report = await self.update_feed(state)
+                else:
+                    report.pages_at = None
+                    report = await self._fetch_pending(state, report)
             return report
         finally:
             if working:
@@ -273,8 +304,7 @@ class Pipeline:
             return report
         result = prefetched or await self.fetcher.fetch_feed(state.url, state.validators)
         if result.deferred:  # never sent (its host said Retry-After): no log row, no error
-            # (the HTTP-date it travels in has whole seconds: the block may end just after it)
-            wait = retry_after(result.headers, utcnow()) or utcnow() + timedelta(seconds=1)
+            wait = _wait_end(result)
             report.status, report.retry_at = "skipped", wait
             report.notes.append(f"host rate-limited (Retry-After) until {wait:%H:%M:%S} UTC")
             return report
@@ -347,12 +377,13 @@ class Pipeline:
             results = await asyncio.gather(*(self.fetch_article(a, state.url) for a in mine))
         finally:
             await self.db(queue.release_articles, self.engine, self.owner, mine)
-        report.full += sum(results)
-        report.fallback += len(results) - sum(results)
+        report.full += sum(r.full for r in results)
+        report.fallback += sum(not r.full and r.deferred is None for r in results)
+        report.pages_at = min((r.deferred for r in results if r.deferred), default=None)
         return report
 
-    async def fetch_article(self, article_id: int, origin: str) -> bool:
-        """Fetch, keep and extract one article page; True when full text was extracted.
+    async def fetch_article(self, article_id: int, origin: str) -> PageOutcome:
+        """Fetch, keep and extract one article page.
 
         Two feeds of one run often share an article (syndication): it is fetched once.
         """
@@ -363,14 +394,18 @@ class Pipeline:
             task.add_done_callback(lambda _: self._articles.pop(article_id, None))
         return await asyncio.shield(task)
 
-    async def _fetch_article(self, article_id: int, origin: str) -> bool:
+    async def _fetch_article(self, article_id: int, origin: str) -> PageOutcome:
         url = await self.db(articles.article_url, self.engine, article_id)
         if url is None or self.stopping:  # shutting down: it stays queued for the next run
-            return False
+            return PageOutcome(False)
         page = await self.fetcher.fetch_page(url, origin=origin)
+        raw_id = await self.log_fetch("page", page, article_id=article_id)
+        if page.deferred:  # never sent: no attempt counted, queued for when the wait ends
+            until = _wait_end(page)
+            await self.db(queue.defer_article, self.engine, article_id, until, self.owner)
+            return PageOutcome(False, until)
         self.blocked_pages += page.error_class == ErrorClass.BLOCKED
         log.info("page of article %d fetched: %s %s", article_id, page.status or page.error, url)
-        raw_id = await self.log_fetch("page", page, article_id=article_id)
         extracted, reason, timed_out = await self._extract(page)
         # worth a later retry (the article's own queue): the network or the load may do better,
         # and a page that answered an error (404, blocked) may appear: until then the article's
@@ -389,7 +424,7 @@ class Pipeline:
             thresholds=self.thresholds,
             owner=self.owner,
         )
-        return extracted is not None
+        return PageOutcome(extracted is not None)
 
     async def _extract(self, page: FetchResult) -> tuple[Extracted | None, str | None, bool]:
         """The article in a fetched page, else why not; and whether extraction timed out."""
@@ -417,19 +452,23 @@ class Pipeline:
 
     async def revisit(self, article: queue.DueArticle) -> str:
         """Look at a due article page again: a re-check for edits when it has full text, else a
-        full-text retry. Returns the re-check outcome, or `full`/`failed` for a retry."""
+        full-text retry. Returns the re-check outcome, or `full`/`failed`/`deferred` for a retry."""
         if article.extraction == "full":
             return await self.recheck_article(article.id, article.origin or "")
-        return "full" if await self.fetch_article(article.id, article.origin or "") else "failed"
+        return (await self.fetch_article(article.id, article.origin or "")).outcome
 
     async def recheck_article(self, article_id: int, origin: str) -> str:
         """Fetch a known article's page again with a conditional GET and keep what changed:
-        `revised`, `unchanged`, `removed` (404/410) or `failed` (see store.save_recheck)."""
+        `revised`, `unchanged`, `removed` (404/410) or `failed` (see store.save_recheck); or
+        `deferred`: not asked, its host said Retry-After (due again when the wait ends)."""
         url, validators = await self.db(articles.recheck_validators, self.engine, article_id)
         if url is None:
             return "failed"
         page = await self.fetcher.fetch_page(url, origin=origin, validators=validators)
         raw_id = await self.log_fetch("page", page, article_id=article_id)
+        if page.deferred:
+            await self.db(queue.defer_article, self.engine, article_id, _wait_end(page), self.owner)
+            return "deferred"
         extracted, reason, _ = await self._extract(page)
         if page.ok and not page.not_modified and extracted is None:  # kept as it was
             log.warning("re-check of article %d: %s", article_id, reason)
@@ -515,6 +554,12 @@ class Pipeline:
             now, self.settings, error_class=error_class, error_count=count, retry_after=until
         )
         await self.db(feeds.complete_feed, self.engine, self.owner, state.id, values)
+
+
+def _wait_end(result: FetchResult) -> datetime:
+    """When a request held back by its host's Retry-After may go (the HTTP-date the block
+    travels in has whole seconds: it may end just after it)."""
+    return retry_after(result.headers, utcnow()) or utcnow() + timedelta(seconds=1)
 
 
 def _redirect_update(state: FeedState, result: FetchResult, confirmations: int) -> dict[str, Any]:

@@ -49,6 +49,7 @@ class FetchResult:
     redirects: tuple[tuple[int, str], ...] = ()  # (status, target URL) per hop
     peer: str | None = None  # the IP address that sent the final response
     exchange: Exchange | None = None  # the last hop as exchanged, when a response arrived
+    robots: tuple[FetchResult, ...] = ()  # robots.txt fetched on this request's behalf
 
     @property
     def ok(self) -> bool:

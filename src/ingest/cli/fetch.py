@@ -119,6 +119,7 @@ def fetch(
         say(
             f"re-checked {counts.total()} pages: "
             + ", ".join(f"{counts[k]} {k}" for k in ("revised", "unchanged", "removed", "failed"))
+            + (f", {counts['deferred']} deferred (Retry-After)" if counts["deferred"] else "")
         )
     for feed in result.inactive:
         state = "gone (410)" if feed.gone_at else "disabled"

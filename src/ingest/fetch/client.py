@@ -83,10 +83,16 @@ class _Hop:
 
 @dataclass(slots=True)
 class _Budget:
-    """Seconds left of the total deadline; time spent queueing at the host gate is not counted."""
+    """Seconds left of the total deadline; time spent queueing at the host gate is not counted.
+
+    A request's own time (`duration_ms`) is what is left of its wall time once the waits for the
+    host gate (`queued`) and for robots.txt (`robots_wait`) are taken out: robots.txt requests
+    made on its behalf are results of their own (`robots`), each with its own times."""
 
     left: float
     queued: float = 0.0  # seconds spent waiting for the host gate, reported apart
+    robots_wait: float = 0.0  # seconds spent on robots.txt (fetching it, or waiting for it)
+    robots: list[FetchResult] = field(default_factory=list)  # robots.txt fetched on the way
 
 
 class Fetcher:
@@ -193,10 +199,13 @@ class Fetcher:
         plan: _Plan,
         scope: RequestScope | None,
         started: float,
+        budget: _Budget | None = None,
     ) -> FetchResult:
-        result = await self._follow(url, validators, plan, scope)
+        budget = budget or _Budget(plan.timeout)
+        result = await self._follow(url, validators, plan, scope, budget)
+        aside = round((budget.queued + budget.robots_wait) * 1000)
         total = round((time.monotonic() - started) * 1000)
-        return replace(result, duration_ms=max(0, total - result.queue_ms))
+        return replace(result, duration_ms=max(0, total - aside))
 
     async def _follow(
         self,
@@ -204,14 +213,13 @@ class Fetcher:
         validators: Validators | None,
         plan: _Plan,
         scope: RequestScope | None,
-        budget: _Budget | None = None,
+        budget: _Budget,
     ) -> FetchResult:
         headers = {"Accept": plan.accept}
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
         if validators and validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        budget = budget or _Budget(plan.timeout)
         redirects: list[tuple[int, str]] = []
         seen = {url}
         limit = self._settings.max_redirects
@@ -249,6 +257,7 @@ class Fetcher:
             queue_ms=round(budget.queued * 1000),
             peer=hop.peer,
             exchange=_with_wire(hop),
+            robots=tuple(budget.robots),
         )
 
     async def _visit(
@@ -268,7 +277,10 @@ class Fetcher:
             return _Hop().fail(ErrorClass.BLOCKED, f"not an http(s) URL: {url}")
         if plan.robots:
             fetch = partial(self._fetch_robots, plan, scope, budget)
-            if not await self._robots.allowed(target, fetch):
+            asked = time.monotonic()
+            allowed = await self._robots.allowed(target, fetch)
+            budget.robots_wait += time.monotonic() - asked
+            if not allowed:
                 return _Hop().fail(ErrorClass.ROBOTS, f"robots.txt disallows {self._agent}")
         return await self._gated(target, headers, plan, budget, scope)
 
@@ -277,7 +289,9 @@ class Fetcher:
     ) -> FetchResult:
         """robots.txt through the same pool and policy as the page, small and quick. Its time
         counts against the page's deadline: a redirect chain through sites whose robots.txt
-        never answers cannot stretch a page fetch past `request_timeout`."""
+        never answers cannot stretch a page fetch past `request_timeout`. The result, with its
+        own request and queue times, travels with the page's (`FetchResult.robots`): a row of
+        its own in the fetch log, not part of the page's times."""
         robots_plan = replace(
             plan,
             accept=ROBOTS_ACCEPT,
@@ -289,9 +303,14 @@ class Fetcher:
         share = _Budget(max(0.0, min(budget.left, ROBOTS_TIMEOUT)))
         granted = share.left
         try:
-            return await self._follow(url, None, robots_plan, scope, share)
+            result = await self._fetch(url, None, robots_plan, scope, time.monotonic(), share)
         finally:
             budget.left -= granted - share.left
+        if result.status is not None and 400 <= result.status < 500 and result.status != 429:
+            # RFC 9309: a 4xx is "no robots.txt", every page allowed; an answer, not a failure
+            result = replace(result, error_class=None, error=None)
+        budget.robots.append(result)
+        return result
 
     async def _gated(
         self,

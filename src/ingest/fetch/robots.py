@@ -49,6 +49,8 @@ class RobotsCache:
     async def _load(self, site: str, fetch: RobotsFetch) -> tuple[float, RobotFileParser | None]:
         result = await fetch(f"{site}/robots.txt")
         now = time.monotonic()
+        if result.deferred:  # not asked (Retry-After): the page waits too; ask when it goes
+            return now, None
         if result.ok and result.body is not None:
             rules = RobotFileParser()
             rules.parse(result.body.decode("utf-8", errors="replace").splitlines())

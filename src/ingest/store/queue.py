@@ -126,6 +126,20 @@ def schedule_articles(engine: Engine, ids: Sequence[int], now: datetime | None =
         )
 
 
+def defer_article(engine: Engine, article_id: int, until: datetime, owner: str) -> None:
+    """A page not requested because its host asked us to wait (Retry-After): due again when
+    the wait ends, as it was otherwise (still pending, or as retried: no attempt is counted)."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(Article)
+            .where(
+                Article.id == article_id,
+                sa.or_(Article.lease_owner.is_(None), Article.lease_owner == owner),
+            )
+            .values(next_check_at=until)
+        )
+
+
 def release_articles(engine: Engine, owner: str, ids: Sequence[int] | None = None) -> int:
     """Give back `owner`'s article leases (the named ones, or all of them on shutdown)."""
     query = sa.update(Article).where(Article.lease_owner == owner)
