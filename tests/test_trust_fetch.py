@@ -129,6 +129,25 @@ def test_blocked_pages_are_counted_and_can_be_fetched_again_once_allowed(
     assert article["extraction"] == "full"
 
 
+def test_a_page_that_answered_4xx_can_be_fetched_again(web: RawSite, cli: Cli) -> None:
+    web.serve_site()
+    page = "/2018/07/sensetime-singapore/"
+    ready = web.routes[page]
+    web.serve(page, 404, b"not published yet")
+    assert cli("feeds", "add", web.url("/feed.rss")).returncode == 0
+    assert cli("fetch").returncode == 0
+    assert cli("fetch").returncode == 0
+    assert web.hits[page] == 1  # an ordinary fetch does not ask again
+
+    web.route(page, ready)
+    again = cli("fetch", "--retry-fulltext")
+    assert again.returncode == 0, again.stderr
+    assert "1 pages back on the queue" in again.stderr
+    assert web.hits[page] == 2
+    articles = [json.loads(line) for line in cli("export").stdout.splitlines()]
+    assert {a["extraction"] for a in articles} == {"full"}
+
+
 PAGES = ("/2018/07/sensetime-singapore/", "/2018/07/other-1/", "/2018/07/other-2/")
 
 

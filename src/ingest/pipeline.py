@@ -31,7 +31,9 @@ from ingest.extract import extract_page
 from ingest.fetch import Fetcher
 from ingest.fetch.hosts import retry_after
 from ingest.fetch.urlpolicy import canonical, is_public
+from ingest.identity import canonical_url
 from ingest.parse import NotAFeedError
+from ingest.parse.discover import discover_feeds
 from ingest.parse.problems import feed_problems
 from ingest.rawarchive import RawArchive
 from ingest.records import Extracted, FeedState, FetchResult, ParsedFeed
@@ -294,10 +296,16 @@ class Pipeline:
         prepared: PreparedFeed | None = None,
         *,
         fetch_pages: bool = True,
+        declared_by: FetchResult | None = None,
     ) -> FeedReport:
         """Fetch, parse and record one claimed feed. `prefetched` (and its `prepared` form) is a
         response already fetched, e.g. by `feeds add`: it is recorded as this poll instead of a
-        new request. `fetch_pages=False` leaves the new articles' pages queued for later."""
+        new request. `fetch_pages=False` leaves the new articles' pages queued for later.
+
+        A feed URL that answers with an HTML page instead (the site moved to a new platform) is
+        followed once to the feed the page declares (`declared_by` is then that page), under the
+        address policy of the feed's own URL; the subscription moves there like after a
+        permanent redirect (see `_redirect_update`)."""
         report = FeedReport(state.id, state.url)
         if self.disk_full:  # the run is stopping: no new request
             report.status, report.error = "failed", DISK_FULL
@@ -311,12 +319,13 @@ class Pipeline:
         await self.log_fetch("feed", result, feed_id=state.id)
         if result.not_modified:
             report.status = "not_modified"
-            await self._complete_success(state, result, None, report)
+            await self._complete_success(state, result, None, report, declared_by)
             return await self._fetch_pending(state, report)
         if not result.ok or result.body is None:
-            report.status, report.error = "failed", f"{result.error_class}: {result.error}"
+            error = _declared(result.error, declared_by)
+            report.status, report.error = "failed", f"{result.error_class}: {error}"
             await self._complete_failure(
-                state, result.error_class or ErrorClass.INTERNAL, result.error, result
+                state, result.error_class or ErrorClass.INTERNAL, error, result
             )
             return report
         try:  # parsing and the items' CPU work (keys, text, hashes) in a worker process
@@ -328,8 +337,15 @@ class Pipeline:
                 result.final_url,
             )
         except NotAFeedError as exc:
-            report.status, report.error = "failed", f"parse: {exc}"
-            await self._complete_failure(state, ErrorClass.PARSE, str(exc), result)
+            link = None if declared_by else await self._feed_link(state, result)
+            if link is not None:  # a page that declares the feed: fetched as the feed's move
+                found = await self.fetcher.fetch_feed(link, origin=state.url)
+                return await self.update_feed(
+                    state, found, fetch_pages=fetch_pages, declared_by=result
+                )
+            error = _declared(str(exc), declared_by)
+            report.status, report.error = "failed", f"parse: {error}"
+            await self._complete_failure(state, ErrorClass.PARSE, error, result)
             return report
         except (TimeoutError, ProcessExpired) as exc:
             # usually load, not the feed: retried with the short, transient backoff
@@ -354,7 +370,7 @@ class Pipeline:
             report.notes.append(f"{outcome.guid_changes} known entries under new guids")
         for item in outcome.skipped:
             report.notes.append(f"item {item.index + 1} ({item.title!r}) not kept: {item.reason}")
-        await self._complete_success(state, result, parsed, report)
+        await self._complete_success(state, result, parsed, report, declared_by)
         if not fetch_pages:  # queued now, so a daemon's page claim takes them at its next tick
             await self.db(queue.schedule_articles, self.engine, outcome.pending)
             return report
@@ -362,6 +378,23 @@ class Pipeline:
         if self.settings.fulltext:  # an item changed in the feed: look at its page for the edit
             await asyncio.gather(*(self.recheck_article(a, state.url) for a in outcome.changed))
         return report
+
+    async def _feed_link(self, state: FeedState, page: FetchResult) -> str | None:
+        """The feed an HTML page at a feed's URL declares (`<link rel="alternate">`), other than
+        the page itself; None when there is none (or the page cannot be read)."""
+        assert page.body is not None
+        try:
+            links = await self.cpu(
+                self.settings.extract_timeout,
+                discover_feeds,
+                page.body,
+                page.headers,
+                page.final_url,
+            )
+        except Exception:  # timeout, dead worker, hostile page: nothing usable was found
+            return None
+        here = {canonical_url(url) for url in (state.url, page.url, page.final_url)}
+        return next((url for url in links if canonical_url(url) not in here), None)
 
     async def _fetch_pending(
         self, state: FeedState, report: FeedReport, pending: Sequence[int] | None = None
@@ -486,7 +519,12 @@ class Pipeline:
     # -- feed outcome --------------------------------------------------------------------
 
     async def _complete_success(
-        self, state: FeedState, result: FetchResult, parsed: ParsedFeed | None, report: FeedReport
+        self,
+        state: FeedState,
+        result: FetchResult,
+        parsed: ParsedFeed | None,
+        report: FeedReport,
+        declared_by: FetchResult | None = None,
     ) -> None:
         now = utcnow()
         values: dict[str, Any] = {
@@ -498,7 +536,9 @@ class Pipeline:
             "error_count": 0,
             "failing_since": None,
         }
-        if not result.not_modified:
+        if declared_by is not None:  # the feed's URL answered a page: no validators of its own
+            values |= {"etag": None, "last_modified": None}
+        elif not result.not_modified:
             values |= {
                 "etag": result.headers.get("etag"),
                 "last_modified": result.headers.get("last-modified"),
@@ -526,7 +566,8 @@ class Pipeline:
                 retry_after(result.headers, now, max_wait=cap),
             ],
         )
-        values |= _redirect_update(state, result, self.settings.redirect_confirmations)
+        confirmations = self.settings.redirect_confirmations
+        values |= _redirect_update(state, result, confirmations, declared_by)
         if not await self.db(feeds.complete_feed, self.engine, self.owner, state.id, values):
             report.notes.append("lease lost: another worker took this feed over")
 
@@ -562,13 +603,29 @@ def _wait_end(result: FetchResult) -> datetime:
     return retry_after(result.headers, utcnow()) or utcnow() + timedelta(seconds=1)
 
 
-def _redirect_update(state: FeedState, result: FetchResult, confirmations: int) -> dict[str, Any]:
-    """Move a feed to a new URL only after the same permanent redirect on consecutive fetches,
-    and never onto a private address other than its own host and port: the stored URL is the
-    origin the user vouched for, whose pages may be fetched (see `fetch.guard`)."""
-    hops = result.redirects
+def _declared(error: str | None, declared_by: FetchResult | None) -> str | None:
+    """An error of the feed a page declared, saying where that feed was found."""
+    if declared_by is None:
+        return error
+    return f"{error} (the feed its URL's page links to)"
+
+
+def _redirect_update(
+    state: FeedState,
+    result: FetchResult,
+    confirmations: int,
+    declared_by: FetchResult | None = None,
+) -> dict[str, Any]:
+    """Move a feed to a new URL only after the same permanent move on consecutive fetches, and
+    never onto a private address other than its own host and port: the stored URL is the
+    origin the user vouched for, whose pages may be fetched (see `fetch.guard`).
+
+    A permanent move is a chain of 301/308 redirects; or an HTML page at the feed's URL
+    (`declared_by`, reached by such a chain or directly) that declares the feed `result`
+    fetched, with the same rule for that feed's own redirects."""
+    hops = (declared_by.redirects if declared_by else ()) + result.redirects
     if (
-        not hops
+        not (hops or declared_by)
         or any(status not in (301, 308) for status, _ in hops)
         or not _may_move(state.url, result)
     ):
