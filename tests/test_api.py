@@ -57,6 +57,22 @@ def test_one_article_with_sources_and_revisions(served: Served) -> None:
     assert texts[1]["text"] == article["text"]
 
 
+def test_the_original_response_is_described(served: Served) -> None:
+    seed = served.seed_id()
+    status, raw = served.get(f"/api/articles/{seed}/raw")
+    assert status == 200 and raw["status_line"].startswith("HTTP/1.1 200")
+    assert raw["uri"].endswith("/2018/07/sensetime-singapore/") and raw["record_type"] == "response"
+    assert ["Content-Type", "text/html; charset=utf-8"] in raw["headers"]
+    assert raw["payload_digest"].startswith("sha1:") and raw["body"] == f"/articles/{seed}/raw"
+    message = served.fetch(raw["body"])[1].encode()
+    assert len(message.partition(b"\r\n\r\n")[2]) == raw["body_bytes"]
+    hostile = served.get("/api/articles?feed=2")[1]["articles"][0]["id"]
+    assert served.get(f"/api/articles/{hostile}/raw") == (
+        404,
+        {"error": f"article {hostile} has no archived page"},
+    )
+
+
 def test_html_served_is_sanitized(served: Served) -> None:
     listed = served.get("/api/articles?feed=2")[1]["articles"]
     html = served.get(f"/api/articles/{listed[0]['id']}")[1]["html"]
@@ -93,6 +109,20 @@ def test_feeds(served: Served) -> None:
     status, feed = served.get("/api/feeds/2")
     assert status == 200 and feed["url"].endswith("/xss.rss") and feed["health"] == "ok"
     assert served.get("/api/feeds/3") == (404, {"error": "no such feed: 3"})
+
+
+def test_a_feeds_articles_newest_first_by_keyset(served: Served) -> None:
+    status, whole = served.get("/api/feeds/1/articles")
+    assert status == 200 and whole["next"] is None and len(whole["articles"]) == 3
+    first = served.get("/api/feeds/1/articles?limit=2")[1]
+    assert first["next"] == first["articles"][-1]["entry_id"]
+    rest = served.get(f"/api/feeds/1/articles?limit=2&after={first['next']}")[1]
+    assert rest["next"] is None
+    assert first["articles"] + rest["articles"] == whole["articles"]
+    assert [a["title"] for a in whole["articles"]] == [
+        a["title"] for a in served.get("/api/articles?feed=1&limit=50")[1]["articles"]
+    ][::-1]  # listed in one poll: the later entry first
+    assert served.get("/api/feeds/3/articles") == (404, {"error": "no such feed: 3"})
 
 
 @pytest.mark.parametrize(

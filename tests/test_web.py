@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from urllib.parse import quote
 
@@ -70,7 +72,32 @@ def test_article_page_shows_paragraphs_sources_versions(served: Served) -> None:
     assert "SEE ALSO" not in html  # the cross-link the extractor removed stays removed
     assert '<a href="/feeds/1">Pandaily</a>' in html
     assert f'href="/articles/{seed}/diff?from=1&amp;to=2"' in html
-    assert "Original response" in html
+    assert f'<a href="/articles/{seed}/raw">as archived</a>' in html
+
+
+def test_the_original_response_is_served_as_text_as_show_raw_prints_it(served: Served) -> None:
+    seed = served.seed_id()
+    status, body, headers = served.fetch(f"/articles/{seed}/raw", **PAGE)
+    assert status == 200 and headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"  # never sniffed into HTML
+    head, _, page_html = body.partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 200 ") and "Content-Type: text/html" in head
+    assert "Nanyang Technological University" in page_html
+    assert "SEE ALSO" in page_html and "<script" in page_html  # the page, not the extraction
+    shown = subprocess.run(
+        [sys.executable, "-m", "ingest", "show", str(seed), "--raw"],
+        cwd=served.cli.cwd,
+        env=served.cli.env(),
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert body.encode() == shown  # the same bytes as the CLI prints
+
+    hostile = served.get("/api/articles?feed=2")[1]["articles"][0]["id"]  # a feed item: no page
+    assert "Original response" not in page(served, f"/articles/{hostile}")
+    status, body, _ = served.fetch(f"/articles/{hostile}/raw", **PAGE)
+    assert status == 404 and f"article {hostile} has no archived page" in body
 
 
 def test_diff_page_marks_the_edit_like_ingest_diff(served: Served) -> None:
@@ -102,6 +129,11 @@ def test_feeds_and_status_pages(served: Served) -> None:
     assert html.count("<td>ok</td>") == 2
     feed = page(served, "/feeds/1")
     assert "Pandaily" in feed and SEED_TITLE in feed and "/feeds/1.atom" in feed
+    assert "Older articles" not in feed  # one page holds all three
+    newest = served.get("/api/feeds/1/articles?limit=1")[1]
+    older = page(served, f"/feeds/1?before={newest['next']}")
+    assert "Older articles" in older and newest["articles"][0]["title"] not in older
+    assert older.count('class="result"') == 2
     status = page(served, "/status")
     assert "<th>due</th>" in status and "No daemon running" in status
 

@@ -95,3 +95,15 @@ def page_body(folder: Path, page: StoredPage) -> bytes | None:
     except WarcReadError as exc:
         log.error("article %d: raw page unreadable: %s", page.article_id, exc)
         return None
+
+
+def http_message(folder: Path, page: StoredPage) -> bytes:
+    """The page's original response as `ingest show --raw` prints it and `/articles/ID/raw`
+    serves it: the status line and headers as received, a blank line, then the body (content
+    coding removed) as bytes. A page kept in the database before WARC storage is its body
+    alone: no headers were kept. WarcReadError when the record cannot be read back."""
+    if page.raw is None:
+        return page.legacy_body or b""
+    response = read_located(folder, *page.raw)
+    head = [response.status_line, *(f"{name}: {value}" for name, value in response.headers)]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace") + response.body

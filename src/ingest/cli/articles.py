@@ -76,23 +76,18 @@ def show(
 def _show_raw(ctx: typer.Context, article_id: int) -> None:
     """The status line and headers as received, a blank line, then the body (content coding
     removed), as bytes: a page in any charset prints as it was served."""
-    from ingest.rawarchive import read_located, warc_folder
+    from ingest.rawarchive import http_message, warc_folder
     from ingest.store.articles import stored_page
     from ingest.warc.reader import WarcReadError
 
     page = stored_page(ctx.obj.reader, article_id)
     if page is None:
         raise UsageError(f"article {article_id} has no archived page")
-    if page.raw is None:  # kept in the database before WARC storage: no headers were kept
-        sys.stdout.buffer.write(page.legacy_body or b"")
-        return
     try:
-        response = read_located(warc_folder(ctx.obj.settings), *page.raw)
+        message = http_message(warc_folder(ctx.obj.settings), page)
     except WarcReadError as exc:
         raise StorageError(f"cannot read the raw page: {exc} (run `ingest check`)") from None
-    head = [response.status_line, *(f"{name}: {value}" for name, value in response.headers)]
-    sys.stdout.buffer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace"))
-    sys.stdout.buffer.write(response.body)
+    sys.stdout.buffer.write(message)
     sys.stdout.flush()
 
 

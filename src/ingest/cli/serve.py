@@ -40,6 +40,7 @@ def serve(
     ] = 8,
 ) -> None:
     """Serve the archive: web pages at /, JSON at /api/ (see /api/openapi.json), Atom feeds."""
+    from ingest.rawarchive import warc_folder
     from ingest.web.app import make_app  # the web stack loads only for `serve`
 
     app_ctx: AppContext = ctx.obj
@@ -49,6 +50,7 @@ def serve(
         allow_hosts=allow_host or (),
         max_requests=max_requests,
         stale_after=3 * app_ctx.settings.tick_interval + 60,
+        warc_dir=warc_folder(app_ctx.settings),
     )
     asyncio.run(_serve(app, host, port))
 

@@ -172,28 +172,35 @@ def near_duplicates(engine: Engine, article_id: int) -> list[dict[str, Any]]:
 
 
 def feed_articles(
-    engine: Engine, feed_id: int, *, limit: int = 50, text_chars: int = 0
+    engine: Engine,
+    feed_id: int,
+    *,
+    before: int | None = None,
+    limit: int = 50,
+    text_chars: int = 0,
 ) -> list[dict[str, Any]]:
-    """A feed's most recent articles (newest first by when the feed first listed them), with
-    their text cut to `text_chars` when asked (Atom entries)."""
+    """A feed's articles, newest first by when the feed first listed them (ties: the later
+    entry first), from the (feed_id, first_seen, id) index without a sort. Keyset-paged:
+    `before` is the `entry_id` of the last one of the previous page. Texts are cut to
+    `text_chars` when asked (Atom entries)."""
     columns: list[Any] = [*SUMMARY_COLUMNS, Article.updated_at]
     if text_chars:
         columns.append(_cut(Article.text, text_chars))
-    recent = (  # the entries first: no article text is read for the ones not shown
-        sa.select(Entry.article_id, Entry.first_seen, Entry.id)
-        .where(Entry.feed_id == feed_id)
-        .order_by(Entry.first_seen.desc(), Entry.id.desc())
-        .limit(limit)
-        .subquery()
+    recent = sa.select(Entry.article_id, Entry.first_seen, Entry.id).where(Entry.feed_id == feed_id)
+    if before is not None:
+        anchor = sa.select(Entry.first_seen).where(Entry.id == before).scalar_subquery()
+        recent = recent.where(sa.tuple_(Entry.first_seen, Entry.id) < sa.tuple_(anchor, before))
+    recent = (  # the entries first: no article row is read for the ones not shown
+        recent.order_by(Entry.first_seen.desc(), Entry.id.desc()).limit(limit).subquery()
     )
     query = (
-        sa.select(*columns)
+        sa.select(*columns, recent.c.id.label("entry_id"))
         .join(recent, recent.c.article_id == Article.id)
         .order_by(recent.c.first_seen.desc(), recent.c.id.desc())
     )
     with reading(engine) as conn:
         rows = conn.execute(query).mappings().all()
-    return [_with_text(row, text_chars) for row in rows]
+    return [{**_with_text(row, text_chars), "entry_id": row["entry_id"]} for row in rows]
 
 
 def articles_with_text(
@@ -213,6 +220,14 @@ def _with_text(row: sa.RowMapping, text_chars: int) -> dict[str, Any]:
     if text_chars:
         record["text"] = row["text"]
     return record
+
+
+def raw_page_kept(engine: Engine, article_id: int) -> bool:
+    """Whether the article's page response is archived (in WARC, or in the database before
+    WARC storage): what `ingest show --raw` and `/articles/ID/raw` print."""
+    kept = sa.or_(Article.page_raw_id.is_not(None), Article.page_blob.is_not(None))
+    with reading(engine) as conn:
+        return bool(conn.execute(sa.select(kept).where(Article.id == article_id)).scalar())
 
 
 def feed_exists(engine: Engine, feed_id: int) -> bool:

@@ -7,6 +7,7 @@ can grow with the size of what is archived; one article is read in full by its o
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from ingest.web.errors import Problem, bad_request
 from ingest.web.params import ascii_int, flag_param, int_param, search_text, text_param
 
 DB = web.AppKey("db", Database)
+WARC_DIR = web.AppKey("warc_dir", Path)  # where the raw responses are (`warc_dir`)
 MAX_PAGE = 500
 
 
@@ -74,6 +76,13 @@ async def article_revisions(request: web.Request) -> web.Response:
     return json_response({"revisions": versions})
 
 
+async def article_raw(request: web.Request) -> web.Response:
+    """GET /api/articles/{id}/raw — the page's original response: status line, headers as
+    received, payload digest and body size (the body itself: `/articles/{id}/raw`)."""
+    folder = request.app[WARC_DIR]
+    return json_response(await request.app[DB].call(reads.raw_record, folder, path_id(request)))
+
+
 async def search_articles(request: web.Request) -> web.Response:
     """GET /api/search — full-text search, best first, with snippets and the `next` cursor."""
     text = search_text(request.query)
@@ -97,6 +106,17 @@ async def list_feeds(request: web.Request) -> web.Response:
 async def show_feed(request: web.Request) -> web.Response:
     """GET /api/feeds/{id} — one feed with its health."""
     return json_response(await request.app[DB].call(reads.feed, path_id(request)))
+
+
+async def feed_articles(request: web.Request) -> web.Response:
+    """GET /api/feeds/{id}/articles — the feed's articles newest first, with the `next` cursor."""
+    feed_id = path_id(request)
+    after = int_param(request.query, "after", None)
+    limit = int_param(request.query, "limit", 50, low=1, high=MAX_PAGE) or 1
+    page, following = await request.app[DB].call(
+        reads.feed_articles, feed_id, before=after, limit=limit
+    )
+    return json_response({"articles": page, "next": following})
 
 
 async def healthz(_request: web.Request) -> web.Response:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from ingest.web.api import DB, problem_json
+from ingest.web.api import DB, WARC_DIR, problem_json
 from ingest.web.database import Database
 from ingest.web.errors import Problem
 from ingest.web.pages import STALE_AFTER, problem_page
@@ -125,15 +126,18 @@ def make_app(
     allow_hosts: Iterable[str] = (),
     max_requests: int = 8,
     stale_after: float = 300.0,
+    warc_dir: Path = Path("archive") / "warc",
 ) -> web.Application:
     """The application over `engine`; `host` is the address listened on (its name is answered
-    too), `allow_hosts` more names (e.g. a reverse proxy's)."""
+    too), `allow_hosts` more names (e.g. a reverse proxy's); `warc_dir` holds the raw
+    responses."""
     app = web.Application(middlewares=[guard], handler_args={"max_line_size": MAX_LINE})
     app[DB] = Database(engine, workers=max_requests)
     app[ALLOWED_HOSTS] = allowed_names(host, allow_hosts)
     app[MAX_REQUESTS] = max_requests
     app[IN_FLIGHT] = [0]
     app[STALE_AFTER] = stale_after
+    app[WARC_DIR] = warc_dir
     for route in ROUTES:
         app.router.add_get(route.path, route.handler)
 

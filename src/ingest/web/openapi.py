@@ -47,6 +47,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "next": _nullable(_INT),
         },
     },
+    "FeedArticlePage": {
+        "type": "object",
+        "description": "Summaries with `entry_id` (the feed's entry); `next` is the last one's.",
+        "properties": {
+            "articles": {"type": "array", "items": _ref("ArticleSummary")},
+            "next": _nullable(_INT),
+        },
+    },
     "Article": {
         "type": "object",
         "description": "The export record (README, Export format) plus html and extraction_error.",
@@ -72,6 +80,24 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "RevisionList": {
         "type": "object",
         "properties": {"revisions": {"type": "array", "items": _ref("Revision")}},
+    },
+    "RawResponse": {
+        "type": "object",
+        "description": "The page's response as archived (WARC); headers null for pages kept "
+        "before WARC storage. `body` is the route serving the whole response as text.",
+        "properties": {
+            "uri": _STR,
+            "date": _nullable(_STR),
+            "record_type": {"enum": ["response", "revisit", None]},
+            "status_line": _nullable(_STR),
+            "headers": {
+                "type": ["array", "null"],
+                "items": {"type": "array", "items": _STR, "minItems": 2, "maxItems": 2},
+            },
+            "payload_digest": _nullable(_STR),
+            "body_bytes": _INT,
+            "body": _STR,
+        },
     },
     "Hit": {  # matches: [start, end) character offsets into snippet (title_matches: title)
         "type": "object",
@@ -106,6 +132,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 _ERRORS = {
     "400": "Bad parameter (the message names it).",
     "404": "No such article or feed.",
+    "500": "The archive could not be read (e.g. a raw response's WARC file is damaged).",
     "503": "Too many requests in flight, or the archive could not answer.",
 }
 

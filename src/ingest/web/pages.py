@@ -18,12 +18,13 @@ from ingest.parse.sanitize import sanitize_html
 from ingest.store import listing
 from ingest.store.nodes import status_report
 from ingest.web import reads
-from ingest.web.api import DB, filter_input, path_id
+from ingest.web.api import DB, WARC_DIR, filter_input, path_id
 from ingest.web.errors import Problem, bad_request
 from ingest.web.params import MAX_QUERY_CHARS, int_param, text_param
 from ingest.web.snippets import highlight
 
 PAGE_SIZE = 20
+FEED_PAGE = 50
 STALE_AFTER = web.AppKey("stale_after", float)
 # Pages load nothing but their own stylesheet; forms post only to this site.
 SECURITY_HEADERS = {
@@ -138,6 +139,16 @@ async def archived_html_page(request: web.Request) -> web.Response:
     return web.Response(text=html, content_type="text/html", headers=SECURITY_HEADERS)
 
 
+async def raw_page(request: web.Request) -> web.Response:
+    """GET /articles/{id}/raw — the page's original response as `ingest show --raw` prints it,
+    as plain text in the charset the page declared: never rendered as HTML."""
+    folder = request.app[WARC_DIR]
+    message, charset = await request.app[DB].call(reads.raw_message, folder, path_id(request))
+    return web.Response(
+        body=message, content_type="text/plain", charset=charset, headers=SECURITY_HEADERS
+    )
+
+
 def _diff_html(engine: Engine, article_id: int, old: int | None, new: int | None) -> str:
     versions = reads.revisions(engine, article_id, with_text=True)
     title = reads.article(engine, article_id)["title"]
@@ -175,15 +186,19 @@ async def feeds_page(request: web.Request) -> web.Response:
     return web.Response(text=html, content_type="text/html", headers=SECURITY_HEADERS)
 
 
-def _feed_html(engine: Engine, feed_id: int) -> str:
+def _feed_html(engine: Engine, feed_id: int, before: int | None) -> str:
     record = reads.feed(engine, feed_id)
-    articles = listing.feed_articles(engine, feed_id, limit=50)
-    return templates.get_template("feed.html").render(feed=record, articles=articles)
+    articles, following = reads.feed_articles(engine, feed_id, before=before, limit=FEED_PAGE)
+    return templates.get_template("feed.html").render(
+        feed=record, articles=articles, following=following, first_page=before is None
+    )
 
 
 async def feed_page(request: web.Request) -> web.Response:
-    """GET /feeds/{id} — one feed's state and its most recent articles."""
-    html = await request.app[DB].call(_feed_html, path_id(request))
+    """GET /feeds/{id} — one feed's state and its articles, newest first, keyset-paged
+    (`before`: the entry the previous page ended with)."""
+    before = int_param(request.query, "before", None)
+    html = await request.app[DB].call(_feed_html, path_id(request), before)
     return web.Response(text=html, content_type="text/html", headers=SECURITY_HEADERS)
 
 

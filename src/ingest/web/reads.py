@@ -3,7 +3,9 @@ worker thread by `Database.call`. Filters are the store's `ArticleFilter`, as in
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -11,13 +13,18 @@ from sqlalchemy.engine import Engine
 from ingest.cli.filters import article_filter
 from ingest.errors import UsageError
 from ingest.health import feed_record
+from ingest.rawarchive import http_message, read_located
 from ingest.store import listing
+from ingest.store.articles import StoredPage, stored_page
 from ingest.store.filters import ArticleFilter
 from ingest.store.hosts import blocked_hosts
 from ingest.store.queries import get_article
 from ingest.store.revisions import list_revisions
 from ingest.store.search import Cursor, search
-from ingest.web.errors import bad_request, not_found
+from ingest.warc.reader import WarcReadError
+from ingest.web.errors import Problem, bad_request, not_found
+
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]{1,40})", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +105,64 @@ def article_page(engine: Engine, article_id: int) -> dict[str, Any]:
     record["sources"] = listing.sources(engine, article_id)
     record["near_duplicates"] = listing.near_duplicates(engine, article_id)
     record["versions"] = [v.as_json() for v in list_revisions(engine, article_id, with_text=False)]
+    record["raw_kept"] = listing.raw_page_kept(engine, article_id)
     return record
+
+
+def _stored(engine: Engine, article_id: int) -> StoredPage:
+    article(engine, article_id)  # 404 for an unknown article
+    page = stored_page(engine, article_id)
+    if page is None:
+        raise not_found(f"article {article_id} has no archived page")
+    return page
+
+
+def _unreadable(exc: WarcReadError) -> Problem:
+    return Problem(500, f"cannot read the raw page: {exc} (run `ingest check`)")
+
+
+def raw_message(engine: Engine, folder: Path, article_id: int) -> tuple[bytes, str | None]:
+    """The article's original page response as `ingest show --raw` prints it, and the charset
+    its Content-Type named (the body is in it); 404 when no page is archived."""
+    page = _stored(engine, article_id)
+    try:
+        message = http_message(folder, page)
+    except WarcReadError as exc:
+        raise _unreadable(exc) from None
+    found = _CHARSET.search(page.content_type)
+    return message, found.group(1) if found else None
+
+
+def raw_record(engine: Engine, folder: Path, article_id: int) -> dict[str, Any]:
+    """What the archive knows of the article's original response, without its body: the
+    WARC record's URI, date, status line, headers as received, payload digest, body size."""
+    page = _stored(engine, article_id)
+    record: dict[str, Any] = {
+        "uri": page.url,
+        "date": None,
+        "record_type": None,
+        "status_line": None,
+        "headers": None,  # not kept for pages archived before WARC storage
+        "payload_digest": None,
+        "body_bytes": len(page.legacy_body or b""),
+        "body": f"/articles/{article_id}/raw",
+    }
+    if page.raw is None:
+        return record
+    try:
+        response = read_located(folder, *page.raw)
+    except WarcReadError as exc:
+        raise _unreadable(exc) from None
+    return {
+        **record,
+        "uri": response.uri,
+        "date": response.date,
+        "record_type": response.record_type,
+        "status_line": response.status_line,
+        "headers": [list(pair) for pair in response.headers],
+        "payload_digest": response.payload_digest,
+        "body_bytes": len(response.body),
+    }
 
 
 def revisions(engine: Engine, article_id: int, *, with_text: bool) -> list[dict[str, Any]]:
@@ -125,3 +189,14 @@ def feed(engine: Engine, feed_id: int) -> dict[str, Any]:
     if not page or page[0].id != feed_id:
         raise not_found(f"no such feed: {feed_id}")
     return feed_record(page[0], blocked_hosts(engine))
+
+
+def feed_articles(
+    engine: Engine, feed_id: int, *, before: int | None, limit: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of a feed's articles, newest first (as the feed listed them), and the cursor of
+    the next page (the last one's `entry_id`; None on the last page); 404 for an unknown feed."""
+    if not listing.feed_exists(engine, feed_id):
+        raise not_found(f"no such feed: {feed_id}")
+    page = listing.feed_articles(engine, feed_id, before=before, limit=limit)
+    return page, (page[-1]["entry_id"] if len(page) == limit else None)

@@ -13,6 +13,7 @@ from ingest.web import api, atom, pages
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 JSON, HTML, ATOM, CSS = "application/json", "text/html", "application/atom+xml", "text/css"
+TEXT = "text/plain"
 STYLESHEET = (Path(__file__).parent / "static" / "style.css").read_text()
 
 
@@ -84,6 +85,13 @@ ROUTES: tuple[Route, ...] = (
         schema="RevisionList",
     ),
     Route(
+        "/api/articles/{id}/raw",
+        api.article_raw,
+        "The page's original response: status line, headers as received, digest, body size.",
+        params=(ID,),
+        schema="RawResponse",
+    ),
+    Route(
         "/api/search",
         api.search_articles,
         "Full-text search, best first, with highlighted snippets; paged by `next`.",
@@ -99,6 +107,13 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "/api/feeds/{id}", api.show_feed, "One feed with its health.", params=(ID,), schema="Feed"
+    ),
+    Route(
+        "/api/feeds/{id}/articles",
+        api.feed_articles,
+        "A feed's article summaries, newest first (as the feed listed them), keyset-paged.",
+        params=(ID, AFTER, LIMIT),
+        schema="FeedArticlePage",
     ),
     Route("/api/openapi.json", openapi_json, "This description (OpenAPI 3.1).", schema=None),
     Route("/healthz", api.healthz, 'Liveness: {"ok": true}.', schema=None),
@@ -129,9 +144,23 @@ ROUTES: tuple[Route, ...] = (
         HTML,
         (ID,),
     ),
+    Route(
+        "/articles/{id}/raw",
+        pages.raw_page,
+        "The page's original response (status line, headers, body) as plain text, as "
+        "`ingest show --raw` prints it.",
+        TEXT,
+        (ID,),
+    ),
     Route("/feeds", pages.feeds_page, "Web page: every feed and its health.", HTML, (AFTER,)),
     Route("/feeds/{id}.atom", atom.feed_atom, "Atom: a feed's archived articles.", ATOM, (ID,)),
-    Route("/feeds/{id}", pages.feed_page, "Web page: one feed and its articles.", HTML, (ID,)),
+    Route(
+        "/feeds/{id}",
+        pages.feed_page,
+        "Web page: one feed and its articles, newest first.",
+        HTML,
+        (ID, Param("before", "Cursor: the entry the previous page ended with.")),
+    ),
     Route(
         "/search.atom",
         atom.search_atom,
