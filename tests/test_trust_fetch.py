@@ -240,3 +240,24 @@ def test_robots_txt_is_a_row_of_its_own_and_not_the_pages_time(web: RawSite, db_
     assert len(pages) == 3
     for page in pages:  # a loopback answer: neither its time nor its wait is robots.txt's
         assert page.duration_ms + page.queue_ms < 3000, page
+
+
+def test_rechecks_held_back_by_a_retry_after_are_not_attempts(web: RawSite, cli: Cli) -> None:
+    web.serve_site()
+    assert cli("feeds", "add", web.url("/feed.rss")).returncode == 0
+    assert cli("fetch").returncode == 0
+    for path in PAGES:
+        web.serve(path, 503, b"busy", Retry_After="600")
+    done = cli("fetch", "--recheck", INGEST_PER_HOST_CONCURRENCY="1")
+    assert done.returncode == 0, done.stderr
+    assert "1 failed, 2 deferred (Retry-After)" in done.stdout
+    assert web.page_hits() == 3 + 1  # the first fetch, then the one 503
+    failed = json.loads(cli("log", "--failed", "--format", "json").stdout)
+    assert [(row["status"], row["error_class"]) for row in failed] == [(503, "rate_limited")]
+    archive = open_test_archive(cli.db_url)
+    with archive.engine.connect() as conn:
+        rows = conn.execute(sa.select(Article.check_count, Article.next_check_at)).all()
+    assert sorted(count for count, _ in rows) == [0, 0, 1]  # only the one asked counts
+    for count, due in rows:
+        if count == 0:  # due again when the host's wait ends, not at the re-check schedule
+            assert utcnow() + timedelta(seconds=500) < due <= utcnow() + timedelta(seconds=600)
