@@ -64,6 +64,21 @@ def test_metrics_port_in_use_is_one_line(cli: Cli) -> None:
     assert_one_line_error(done, 2, f"cannot serve metrics on 127.0.0.1:{port}")
 
 
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [("192.0.2.1", "Cannot assign requested address"), ("no-such-host.invalid", "not known")],
+)
+def test_a_metrics_host_not_local_or_not_resolving_is_one_line(
+    cli: Cli, host: str, reason: str
+) -> None:
+    with socket.socket() as probe:  # a free port: only the address can be at fault
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = cli("run", "--metrics-port", str(port), "--metrics-host", host, timeout=60)
+    assert_one_line_error(done, 2, f"cannot serve metrics on {host}:{port}: ")
+    assert reason in done.stderr and "--metrics-host" in done.stderr
+
+
 @pytest.mark.parametrize("command", READERS)
 def test_read_only_commands_never_create_an_archive(cli: Cli, command: list[str]) -> None:
     missing = cli.cwd / "nonexistent" / "dir" / "x.db"

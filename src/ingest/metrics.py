@@ -100,10 +100,15 @@ async def serve(
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
-    except OSError as exc:  # in use, or not an address of this machine: say so, exit 2
+    except OSError as exc:  # in use, not an address of this machine, does not resolve: exit 2
         await runner.cleanup()
+        # errno's text ("Address already in use"); a resolver error's own (negative errno)
+        if exc.errno is not None and exc.errno > 0:
+            reason = os.strerror(exc.errno)
+        else:
+            reason = exc.strerror or str(exc)
         raise UsageError(
-            f"cannot serve metrics on {host}:{port}: {os.strerror(exc.errno) if exc.errno else exc}"
-            " (choose another --metrics-port / metrics_port)"
+            f"cannot serve metrics on {host}:{port}: {reason}"
+            " (choose another --metrics-host / --metrics-port)"
         ) from None
     return runner
