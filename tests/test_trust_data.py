@@ -9,6 +9,8 @@ import re
 import pytest
 
 from ingest.parse import parse_feed
+from ingest.store import nodes
+from ingest.store.engine import open_archive
 from tests.conftest import Cli, Site
 from tests.test_revisions import serve_page
 from tests.webarchive import Served
@@ -73,10 +75,16 @@ def test_every_machine_output_writes_times_one_way(served: Served) -> None:
         cli("export").stdout,
         cli("feeds", "list", "--format", "json").stdout,
         cli("log", "--format", "json").stdout,
+        cli("show", "1", "--format", "json").stdout,
+        cli("show", "1", "--revisions", "--format", "json").stdout,
         json.dumps(served.get("/api/search?q=singapore")[1]),
         json.dumps(served.get("/api/articles")[1]),
         json.dumps(served.get("/api/feeds")[1]),
     ]
+    engine = open_archive(cli.db_url)  # a daemon's start and tick, for `status` to show
+    nodes.register(engine, "daemon:test", "daemon")
+    nodes.beat(engine, "daemon:test", in_flight=0, ticked=True)
+    outputs.append(cli("status", "--format", "json").stdout)
     for text in outputs:
         for stamp in _stamps(text):
             assert ONE_FORM.fullmatch(stamp), stamp
