@@ -135,3 +135,19 @@ def test_a_declared_link_that_is_not_a_feed_either_is_followed_once(
     assert report.status == "failed" and "the feed its URL's page links to" in report.error
     assert web.hits == {"/old.rss": 1, "/next": 1}  # one step of discovery, no chain
     assert archive.feed(feed_id)["error_class"] == "parse"
+
+
+@pytest.mark.parametrize(("status", "moves"), [(301, True), (302, False)])
+def test_a_redirect_to_the_declaring_page_counts_in_the_move(
+    web: RawSite, archive: Archive, status: int, moves: bool
+) -> None:
+    web.serve("/old.rss", status, Location=web.url("/home"))
+    web.serve("/home", 200, _page_linking("/new/feed.xml"), Content_Type=HTML)
+    web.serve_fixture("/new/feed.xml", "feed.rss", RSS)
+    feed_id = archive.add(web.url("/old.rss"))
+    for _ in range(2):
+        [report] = archive.fetch().reports
+        assert report.status == "ok", report  # archived either way
+    record = archive.feed(feed_id)
+    assert (record["url"] == web.url("/new/feed.xml")) is moves  # a 302 is never a move
+    assert len(archive.export()) == 3
