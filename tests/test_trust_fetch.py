@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from ingest.store.hosts import blocked_hosts
 from ingest.store.models import Article, utcnow
 from tests.conftest import Cli
+from tests.daemons import FAST, Running, wait_for
 from tests.faultsite import (
     RSS,
     Archive,
@@ -261,3 +262,22 @@ def test_rechecks_held_back_by_a_retry_after_are_not_attempts(web: RawSite, cli:
     for count, due in rows:
         if count == 0:  # due again when the host's wait ends, not at the re-check schedule
             assert utcnow() + timedelta(seconds=500) < due <= utcnow() + timedelta(seconds=600)
+
+
+def test_the_daemon_fetches_held_back_pages_when_the_wait_ends(
+    web: RawSite, cli: Cli, daemons: list[Running]
+) -> None:
+    _busy_first(web, "2")
+    assert cli("feeds", "add", web.url("/feed.rss")).returncode == 0  # its pages are queued
+    daemon = Running(cli.popen("run", INGEST_PER_HOST_CONCURRENCY="1", **FAST))
+    daemons.append(daemon)
+    wait_for(lambda: web.page_hits() == 3, what="the held-back pages after the wait")
+    wait_for(lambda: daemon.said("revisited: full") and len(_pages(cli)) == 3, what="the log")
+    assert daemon.stop() == 0, daemon.log
+    assert web.page_hits() == 3, web.log  # nothing asked while the host said to wait
+    assert sorted(row["status"] for row in _pages(cli)) == [200, 200, 503]  # sent ones only
+
+
+def _pages(cli: Cli) -> list[dict[str, object]]:
+    rows = json.loads(cli("log", "--format", "json").stdout)
+    return [row for row in rows if row["kind"] == "page"]
