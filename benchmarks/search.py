@@ -207,19 +207,25 @@ def timed(engine: sa.Engine, query: str, keep: ArticleFilter) -> tuple[float, in
     return (time.perf_counter() - started) * 1000, found, outcome
 
 
-def one_word(engine: sa.Engine, corpus: Corpus) -> dict[str, float]:
+def _stats(times: list[float]) -> dict[str, float]:
+    times = sorted(times)
+    return {
+        "p50_ms": round(statistics.median(times), 2),
+        "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 2),
+        "max_ms": round(times[-1], 2),
+    }
+
+
+def one_word(engine: sa.Engine, corpus: Corpus) -> dict[str, Any]:
+    """All queries together, then `by_filter`: the same figures for each filter's share."""
     rng = corpus.rng
     cases = filters(engine, rng)
     words = [w for w in corpus.draw(QUERIES * 3) if int(w.lstrip("zethaw")) >= STOPWORDS][:QUERIES]
     for word in words[:5]:  # warm the page cache
         timed(engine, word, ArticleFilter())
     times = [timed(engine, word, cases[i % len(cases)][1])[0] for i, word in enumerate(words)]
-    times.sort()
-    return {
-        "p50_ms": round(statistics.median(times), 2),
-        "p95_ms": round(times[int(len(times) * 0.95) - 1], 2),
-        "max_ms": round(times[-1], 2),
-    }
+    by_filter = {name: _stats(times[i :: len(cases)]) for i, (name, _) in enumerate(cases)}
+    return {**_stats(times), "by_filter": by_filter}
 
 
 def worst(engine: sa.Engine) -> dict[str, dict[str, Any]]:
@@ -285,6 +291,11 @@ def main() -> None:
                 ),
                 flush=True,
             )
+            for name, got in stats["by_filter"].items():
+                print(
+                    f"    {name:<10} p50 {got['p50_ms']:>7} ms, p95 {got['p95_ms']:>7} ms, "
+                    f"max {got['max_ms']:>7} ms"
+                )
             hard = worst(engine)
             results[str(size)] = {"one_word": stats, "worst": hard, "fill_s": round(built, 1)}
             for query, got in hard.items():

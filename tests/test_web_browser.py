@@ -76,6 +76,12 @@ def test_search_read_compare_and_list_feeds_in_a_browser(
     assert paragraphs.count() >= 4
     expect(paragraphs.first).to_contain_text("SenseTime, a Beijing-based")
     expect(page.locator("section.sources")).to_contain_text("Pandaily")
+    page.get_by_role("link", name="as archived").click()
+    raw = page.locator("pre")  # a text/plain document: shown as text, its markup inert
+    expect(raw).to_contain_text("HTTP/1.1 200 OK")
+    expect(raw).to_contain_text("<script")
+    assert page.locator("script").count() == 0 and page.locator("article").count() == 0
+    page.go_back()
 
     page.get_by_role("link", name="diff").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Version 1 → version 2")

@@ -33,7 +33,7 @@ MAX_LINE = 1 << 20  # the HTTP parser's own limit, far above ours: we answer in 
 ALLOWED_HOSTS = web.AppKey("allowed_hosts", frozenset[str])
 MAX_REQUESTS = web.AppKey("max_requests", int)
 IN_FLIGHT = web.AppKey("in_flight", list[int])
-UNLIMITED = ("/healthz", "/static/")
+UNLIMITED = ("/healthz", "/static/", "/favicon.ico")
 
 
 def host_name(header: str) -> str:

@@ -13,8 +13,9 @@ from ingest.web import api, atom, pages
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 JSON, HTML, ATOM, CSS = "application/json", "text/html", "application/atom+xml", "text/css"
-TEXT = "text/plain"
+TEXT, SVG = "text/plain", "image/svg+xml"
 STYLESHEET = (Path(__file__).parent / "static" / "style.css").read_text()
+ICON = (Path(__file__).parent / "static" / "favicon.svg").read_text()
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,11 @@ async def stylesheet(_request: web.Request) -> web.Response:
     return web.Response(
         text=STYLESHEET, content_type=CSS, headers={"Cache-Control": "max-age=3600"}
     )
+
+
+async def favicon(_request: web.Request) -> web.Response:
+    """What a browser asks for on documents that name no icon (the raw response, Atom)."""
+    return web.Response(text=ICON, content_type=SVG, headers={"Cache-Control": "max-age=86400"})
 
 
 async def openapi_json(request: web.Request) -> web.Response:
@@ -170,4 +176,5 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("/status", pages.status_page, "Web page: what `ingest status` shows.", HTML),
     Route("/static/style.css", stylesheet, "The stylesheet.", CSS),
+    Route("/favicon.ico", favicon, "The site's icon (SVG).", SVG),
 )
