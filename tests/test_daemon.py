@@ -157,7 +157,7 @@ def test_transient_page_failure_is_retried_from_its_own_queue(
     )
     assert len(site.requests(page)) == 2  # the 503, then the retry
     assert len(site.requests("/feed.rss")) == seen_by_add  # the feed was not polled again
-    rows = query(db, "SELECT retry_count, lease_owner FROM article ORDER BY 1")
+    rows = query(db, "SELECT retry_count, lease_owner FROM page_queue ORDER BY 1")
     assert rows == [(0, None), (0, None), (1, None)]
 
 

@@ -20,7 +20,7 @@ from ingest.records import FetchResult
 from ingest.store import articles, feeds, fetchlog, nodes, queue
 from ingest.store.engine import open_archive
 from ingest.store.maintenance import MAINTENANCE_LOCK, run_maintenance
-from ingest.store.models import Article, Feed, FetchLog, utcnow
+from ingest.store.models import Article, Feed, FetchLog, PageQueue, utcnow
 from ingest.store.writerlock import ArchiveBusyError, WriterLock
 
 LEASE = timedelta(minutes=10)
@@ -55,28 +55,24 @@ def test_renew_extends_only_the_owners_leases(engine: Engine) -> None:
 
 
 def test_renew_extends_the_owners_article_leases_too(engine: Engine) -> None:
-    with engine.begin() as conn:
-        mine, theirs = (
-            conn.execute(
-                sa.insert(Article).values(url=u, canonical_url=u, text="", extraction="pending")
-            ).inserted_primary_key[0]
-            for u in ("a", "b")
-        )
+    mine, theirs = _pending_article(engine, "a"), _pending_article(engine, "b")
     assert queue.lease_articles(engine, "me", [mine], lease=LEASE) == [mine]
     assert queue.lease_articles(engine, "other", [theirs], lease=LEASE) == [theirs]
     assert feeds.renew_leases(engine, "me", utcnow() + timedelta(hours=5)) == 1
     with engine.connect() as conn:
-        until = dict(conn.execute(sa.select(Article.id, Article.lease_until)).all())
+        until = dict(conn.execute(sa.select(PageQueue.article_id, PageQueue.lease_until)).all())
     assert until[mine] > utcnow() + timedelta(hours=4) > until[theirs]
 
 
 def _pending_article(engine: Engine, url: str) -> int:
     with engine.begin() as conn:
-        return conn.execute(
+        article_id = conn.execute(
             sa.insert(Article)
             .values(url=url, canonical_url=url, extraction="pending")
             .returning(Article.id)
         ).scalar_one()
+        conn.execute(sa.insert(PageQueue).values(article_id=article_id))  # as the store does
+        return article_id
 
 
 def test_article_leases_are_exclusive_and_expire_into_the_queue(engine: Engine) -> None:
@@ -151,10 +147,7 @@ def test_a_page_result_is_dropped_when_its_lease_was_taken_over(engine: Engine) 
     """A worker that stalled past its lease must not overwrite what the new holder writes."""
     from ingest.records import Extracted
 
-    with engine.begin() as conn:
-        article = conn.execute(
-            sa.insert(Article).values(url="u", canonical_url="u", text="", extraction="pending")
-        ).inserted_primary_key[0]
+    article = _pending_article(engine, "u")
     assert queue.lease_articles(engine, "new", [article], lease=LEASE) == [article]
     page = FetchResult("u", "u", 200, {"content-type": "text/html"}, b"<html></html>")
     late = Extracted(text="stale text from the stalled worker")
@@ -211,3 +204,16 @@ def test_a_reused_pid_is_not_taken_for_the_holder() -> None:
     assert is_dead_local(_local_owner(os.getpid(), start + 1))  # same PID, another process
     assert not is_dead_local(_local_owner(os.getpid()))  # older ids: the PID alone
     assert not is_dead_local("daemon:another-host:1:1:abcd1234")  # only expiry frees those
+
+
+def test_a_feed_added_for_its_first_poll_is_not_claimed_by_a_daemon_meanwhile(
+    engine: Engine,
+) -> None:
+    """`feeds add` stores the feed, then polls it with the body it fetched: a daemon ticking
+    in between must not claim it (it would be fetched twice)."""
+    feed_id, _ = feeds.add_feed(engine, "http://h/f", due_at=utcnow() + LEASE)
+    assert feeds.claim_feeds(engine, "daemon", lease=LEASE, limit=10) == []
+    [state] = feeds.claim_feeds(
+        engine, "add", lease=LEASE, limit=1, feed_ids=[feed_id], due_only=False
+    )
+    assert state.id == feed_id

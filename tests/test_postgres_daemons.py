@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from ingest.store import feeds
 from ingest.store.engine import open_archive
-from ingest.store.models import Article, Entry, Feed, FetchLog, utcnow
+from ingest.store.models import Article, Entry, Feed, FetchLog, PageQueue, utcnow
 from tests.conftest import Cli
 from tests.daemons import FAST, Running, wait_for
 from tests.farm import Farm
@@ -109,14 +109,16 @@ def test_sigkilled_daemon_feeds_are_finished_by_the_other_after_lease_expiry(
             # expire (a dead process on this host would be detected and released at once).
             remote = {"lease_owner": "daemon:other-host:1:deadbeef"}
             expiry = utcnow() + timedelta(seconds=3)
-            for table in (Feed, Article):
+            for table in (Feed, PageQueue):
                 conn.execute(
                     sa.update(table)
                     .where(table.lease_owner.is_not(None))
                     .values(**remote, lease_until=expiry)
                 )
             held = conn.execute(
-                sa.select(Article.url).where(Article.lease_owner.is_not(None))
+                sa.select(Article.url)
+                .join(PageQueue, PageQueue.article_id == Article.id)
+                .where(PageQueue.lease_owner.is_not(None))
             ).scalars()
             held_paths = {url.removeprefix(farm.base) for url in held}
         assert len(held_paths) >= 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -209,3 +210,61 @@ def test_opening_a_current_archive_is_one_read_that_never_waits_for_writers(db_u
         )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_upgrading_an_0008_archive_moves_page_work_to_the_queue_table(db_url: str) -> None:
+    """Schema 0009: due times, attempts and leases leave the article rows for `page_queue`,
+    each article keeping its values; claims then work on the upgraded archive."""
+    from alembic import command
+    from alembic.config import Config
+
+    from ingest.store import queue
+    from ingest.store.engine import MIGRATIONS
+    from ingest.store.models import PageQueue
+
+    Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    old = sa.create_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    due = datetime(2026, 1, 1, tzinfo=UTC)
+    with old.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0008")
+        article = sa.Table("article", sa.MetaData(), autoload_with=conn)
+        base = {"text": "", "categories": [], "revision_count": 1, "word_count": 0}
+        stamp = {"created_at": due.replace(tzinfo=None), "updated_at": due.replace(tzinfo=None)}
+        queued = [  # (url, extraction, next_check_at, retry_count, check_count, lease_owner)
+            ("u1", "pending", stamp["created_at"], 2, 0, None),
+            ("u2", "full", None, 0, 5, "daemon:h:1:x"),
+        ]
+        for url, extraction, next_check_at, retries, checks, holder in queued:
+            conn.execute(
+                sa.insert(article).values(
+                    **base,
+                    **stamp,
+                    url=url,
+                    extraction=extraction,
+                    next_check_at=next_check_at,
+                    retry_count=retries,
+                    check_count=checks,
+                    lease_owner=holder,
+                    lease_until=stamp["created_at"] if holder else None,
+                )
+            )
+    old.dispose()
+    engine = open_archive(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                PageQueue.article_id,
+                PageQueue.due_at,
+                PageQueue.retry_count,
+                PageQueue.check_count,
+                PageQueue.lease_owner,
+            ).order_by(PageQueue.article_id)
+        ).all()
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("article")}
+    assert rows == [(1, due, 2, 0, None), (2, None, 0, 5, "daemon:h:1:x")]
+    assert not columns & {"next_check_at", "lease_owner", "lease_until", "retry_count"}
+    claimed = queue.claim_due_articles(engine, "me", lease=timedelta(minutes=5), limit=10)
+    assert [a.id for a in claimed] == [1]  # due, and its lease (expired in 2026-01) is free

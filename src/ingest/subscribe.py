@@ -28,6 +28,7 @@ from ingest.records import FetchResult
 from ingest.redact import redact_url
 from ingest.store import feeds
 from ingest.store.hosts import keep_retry_after
+from ingest.store.models import utcnow
 from ingest.update.prepare import PreparedFeed, parse_and_prepare
 
 if TYPE_CHECKING:  # the pipeline is slow to import; callers bring one
@@ -191,10 +192,13 @@ async def _add(
     """Store the subscription; a new feed whose body was fetched gets it as its first poll."""
     engine = pipeline.engine
     title = prepared.feed.title if prepared else None
-    feed_id, created = await pipeline.db(feeds.add_feed, engine, url, title=title)
+    lease = timedelta(seconds=pipeline.settings.lease_seconds)
+    first_poll = result is not None and prepared is not None
+    feed_id, created = await pipeline.db(
+        feeds.add_feed, engine, url, title=title, due_at=utcnow() + lease if first_poll else None
+    )
     new = 0
     if created and result is not None and prepared is not None:
-        lease = timedelta(seconds=pipeline.settings.lease_seconds)
         states = await pipeline.db(
             feeds.claim_feeds,
             engine,

@@ -20,7 +20,7 @@ from ingest.identity import canonical_url, content_hash, word_count
 from ingest.records import Extracted, FetchResult, Validators
 from ingest.store.blobs import get_blob
 from ingest.store.engine import reading
-from ingest.store.models import Article, Entry, utcnow
+from ingest.store.models import Article, Entry, PageQueue, utcnow
 from ingest.store.raw import Location, locate
 from ingest.store.revisions import add_revision
 from ingest.store.similar import index_text, link_article
@@ -80,10 +80,10 @@ def save_page(
     """Store a fetched page and what was extracted from it; returns the article id it ended in.
 
     Full text makes the article's first page version (its revision, fingerprint, near-duplicate
-    link) and puts it on the re-check schedule (`next_check_at`, see schedule.next_recheck).
+    link) and puts it on the re-check schedule (`page_queue.due_at`, see schedule.next_recheck).
 
     A failure with a `retry_schedule` (a transient one) puts the article on the retry queue:
-    `next_check_at` after the next step of the schedule, until the schedule is exhausted.
+    due after the next step of the schedule, until the schedule is exhausted.
 
     The raw body is kept whatever happens, so re-extraction never needs the network. When the
     page's rel=canonical or its exact text belongs to an article already archived, this article
@@ -110,11 +110,15 @@ def save_page(
                 .where(Article.id == article_id)
                 .values(
                     **page_fields,
-                    next_check_at=retry_at,
-                    retry_count=article["retry_count"] + (retry_at is not None),
                     extraction="feed" if article["text"] else "failed",
                     extraction_error=reason or "no text found in the page",
                 )
+            )
+            _queue(
+                conn,
+                article_id,
+                due_at=retry_at,
+                retry_count=article["retry_count"] + (retry_at is not None),
             )
             if article["text"]:
                 set_text(
@@ -161,9 +165,13 @@ def save_page(
                 extraction="full",
                 extraction_error=None,
                 extractor_version=extracted.extractor,
-                # off the retry queue, on the re-check schedule
-                next_check_at=schedule.next_recheck(article["created_at"], now, recheck_schedule),
             )
+        )
+        # off the retry queue, on the re-check schedule
+        _queue(
+            conn,
+            article_id,
+            due_at=schedule.next_recheck(article["created_at"], now, recheck_schedule),
         )
         set_text(
             conn,
@@ -180,11 +188,21 @@ def save_page(
 def _leased_article(
     conn: sa.Connection, article_id: int, owner: str | None
 ) -> sa.RowMapping | None:
-    """The article row, locked for this write; None when it is gone, or when `owner` lost its
-    lease to another worker (whose result then stands: a stalled worker never overwrites it)."""
-    query = sa.select(Article).where(Article.id == article_id)
+    """The article row with its queue state, locked for this write; None when it is gone, or
+    when `owner` lost its lease to another worker (whose result then stands: a stalled worker
+    never overwrites it)."""
+    query = (
+        sa.select(
+            Article,
+            PageQueue.lease_owner,
+            sa.func.coalesce(PageQueue.check_count, 0).label("check_count"),
+            sa.func.coalesce(PageQueue.retry_count, 0).label("retry_count"),
+        )
+        .outerjoin(PageQueue, PageQueue.article_id == Article.id)
+        .where(Article.id == article_id)
+    )
     if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+        query = query.with_for_update(of=Article)
     article = conn.execute(query).mappings().first()
     if article is None or owner is None or article["lease_owner"] in (None, owner):
         return article
@@ -295,17 +313,12 @@ def save_recheck(
         article = _leased_article(conn, article_id, owner)
         if article is None:
             return "failed"
-        values: dict[str, object] = {
-            "check_count": article["check_count"] + 1,
-            "next_check_at": schedule.next_recheck(article["created_at"], now, recheck_schedule),
-        }
+        values: dict[str, object] = {}
+        due_at = schedule.next_recheck(article["created_at"], now, recheck_schedule)
         if page.status in (404, 410):
             outcome = "removed"
-            values |= {
-                "removed_at": article["removed_at"] or now,
-                "page_status": page.status,
-                "next_check_at": None,
-            }
+            values |= {"removed_at": article["removed_at"] or now, "page_status": page.status}
+            due_at = None
         elif page.not_modified:
             outcome = "unchanged"
         elif extracted is None or not extracted.text.strip() or page.body is None:
@@ -329,8 +342,15 @@ def save_recheck(
             if revised:
                 values |= {"title": title, "html": extracted.html, "updated_at": now}
             outcome = "revised" if revised else "unchanged"
-        conn.execute(sa.update(Article).where(Article.id == article_id).values(**values))
+        if values:
+            conn.execute(sa.update(Article).where(Article.id == article_id).values(**values))
+        _queue(conn, article_id, due_at=due_at, check_count=article["check_count"] + 1)
     return outcome
+
+
+def _queue(conn: sa.Connection, article_id: int, **values: object) -> None:
+    """Write an article's page-queue state (its row in `page_queue`, made with the article)."""
+    conn.execute(sa.update(PageQueue).where(PageQueue.article_id == article_id).values(**values))
 
 
 @dataclass(frozen=True, slots=True)

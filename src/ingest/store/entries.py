@@ -19,7 +19,7 @@ from ingest.dedupe import Thresholds, band_keys, features
 from ingest.records import ParsedEntry
 from ingest.store.articles import set_text
 from ingest.store.blobs import put_packed
-from ingest.store.models import Article, Entry, Feed, Revision, utcnow
+from ingest.store.models import Article, Entry, Feed, PageQueue, Revision, utcnow
 from ingest.store.similar import index_text, link_article
 from ingest.store.upsert import insert_ignore
 from ingest.timestamps import iso_utc
@@ -201,10 +201,16 @@ def apply_entries(
     _apply_changed(conn, intent.changed, items, now)
     _update_ids(conn, intent.removed, removed_at=now)
     if intent.refetch:  # a page never fetched successfully: another feed lists it now
+        refetch = sa.select(Article.id).where(
+            Article.id.in_(intent.refetch), Article.extraction.in_(NEVER_FETCHED)
+        )
+        conn.execute(
+            sa.update(PageQueue).where(PageQueue.article_id.in_(refetch)).values(retry_count=0)
+        )
         conn.execute(
             sa.update(Article)
             .where(Article.id.in_(intent.refetch), Article.extraction.in_(NEVER_FETCHED))
-            .values(extraction=Extraction.PENDING, retry_count=0)
+            .values(extraction=Extraction.PENDING)
         )
     return EntriesOutcome(
         new=len(intent.new_entries),
@@ -255,16 +261,17 @@ def _insert_articles(
                 statement.returning(Article.id, Article.canonical_url), linked
             )
         )
+        created = list(found.values())
         missing = [r["canonical_url"] for r in linked if r["canonical_url"] not in found]
         for chunk in _chunks(missing):
             query = sa.select(Article.canonical_url, Article.id)
             found |= dict(conn.execute(query.where(Article.canonical_url.in_(chunk))).all())
     else:
-        found = {}
+        found, created = {}, []
     # link-less articles (two may share a short text: "Read more..." under two titles): one
     # multi-row INSERT … RETURNING, its ids in the order of the rows
     linkless = [r for r in rows if r["canonical_url"] is None]
-    created = iter(
+    unlinked = iter(
         conn.execute(
             sa.insert(Article).returning(Article.id, sort_by_parameter_order=True), linkless
         ).scalars()
@@ -275,7 +282,10 @@ def _insert_articles(
         if row["canonical_url"] is not None:
             ids.append(found[row["canonical_url"]])
         else:
-            ids.append(next(created))
+            ids.append(next(unlinked))
+            created.append(ids[-1])
+    if created:  # each new article's row on the page queue
+        conn.execute(sa.insert(PageQueue), [{"article_id": i} for i in created])
     _first_revisions(conn, intent, items, ids, now, thresholds)
     return ids
 

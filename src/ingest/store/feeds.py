@@ -21,7 +21,7 @@ from ingest.identity import feed_url
 from ingest.records import FeedState
 from ingest.store.engine import reading
 from ingest.store.leases import free, take_leases
-from ingest.store.models import Article, Entry, Feed, FeedAlias, utcnow, valid_id
+from ingest.store.models import Entry, Feed, FeedAlias, PageQueue, utcnow, valid_id
 from ingest.store.upsert import insert_ignore
 
 ID_CHUNK = 5000  # ids per statement when claiming a list of feeds
@@ -29,10 +29,18 @@ _STATE_COLUMNS = [getattr(Feed, f.name) for f in fields(FeedState)]
 
 
 def add_feed(
-    engine: Engine, url: str, *, title: str | None = None, source: str = "cli"
+    engine: Engine,
+    url: str,
+    *,
+    title: str | None = None,
+    source: str = "cli",
+    due_at: datetime | None = None,
 ) -> tuple[int, bool]:
     """Subscribe to `url` (stored in its canonical form, `feed_url`); returns (feed id,
-    created). A known URL or alias is not an error."""
+    created). A known URL or alias is not an error.
+
+    `due_at` keeps a new feed off the daemons' claims until then: `feeds add` makes its first
+    poll itself, and a daemon polling it in between would fetch it twice."""
     with engine.begin() as conn:
         existing = _find_id(conn, url)
         if existing is not None:
@@ -40,7 +48,14 @@ def add_feed(
         url = feed_url(url)
         new_id = conn.execute(
             insert_ignore(conn, Feed, ["url"])
-            .values(url=url, title=title, source=source, created_at=utcnow(), enabled=True)
+            .values(
+                url=url,
+                title=title,
+                source=source,
+                created_at=utcnow(),
+                enabled=True,
+                next_fetch_at=due_at,
+            )
             .returning(Feed.id)
         ).scalar()
         if new_id is None:  # another process added it meanwhile
@@ -214,7 +229,7 @@ def renew_leases(engine: Engine, owner: str, until: datetime) -> int:
     """
     with engine.begin() as conn:
         renewed = 0
-        for table in (Feed, Article):
+        for table in (Feed, PageQueue):
             result = conn.execute(
                 sa.update(table).where(table.lease_owner == owner).values(lease_until=until)
             )

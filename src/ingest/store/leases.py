@@ -26,10 +26,11 @@ def take_leases(
     """
     if conn.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
+    [key] = sa.inspect(model).primary_key
     return list(
         conn.execute(
             sa.update(model)
-            .where(model.id.in_(candidates.scalar_subquery()))
+            .where(key.in_(candidates.scalar_subquery()))
             .values(lease_owner=owner, lease_until=until)
             .returning(*returning)
         ).all()

@@ -128,13 +128,22 @@ class Article(SQLModel, table=True):
     fetched_at: datetime | None = _ts()
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    next_check_at: datetime | None = _ts(index=True)  # page re-check / extraction retry
-    lease_owner: str | None = None  # a worker fetching this page now
+    revision_count: int = 1
+    removed_at: datetime | None = _ts()  # page gone (404/410): kept, marked
+
+
+class PageQueue(SQLModel, table=True):
+    """The page work of one article (created with it): when its page is due again (full-text
+    retry or re-check), how often it was tried, who holds it now. A narrow table of its own so
+    claims and lease renewals never rewrite the wide article rows (text, html)."""
+
+    __tablename__ = "page_queue"
+    article_id: int = Field(foreign_key="article.id", primary_key=True, ondelete="CASCADE")
+    due_at: datetime | None = _ts(index=True)
+    lease_owner: str | None = Field(default=None, index=True)  # a worker fetching the page now
     lease_until: datetime | None = _ts()
     check_count: int = 0
     retry_count: int = 0
-    revision_count: int = 1
-    removed_at: datetime | None = _ts()  # page gone (404/410): kept, marked
 
 
 class ArticleFacet(SQLModel, table=True):

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.store.engine import reading
-from ingest.store.models import Article, Feed, Node, utcnow
+from ingest.store.models import Feed, Node, PageQueue, utcnow
 from ingest.store.upsert import insert_ignore
 from ingest.timestamps import iso_or_none, iso_utc
 
@@ -84,10 +84,10 @@ def overview(engine: Engine, now: datetime | None = None) -> Overview:
     ).select_from(Feed)
     articles_due = (
         sa.select(sa.func.count())
-        .select_from(Article)
+        .select_from(PageQueue)
         .where(
-            Article.next_check_at <= now,
-            sa.or_(Article.lease_until.is_(None), Article.lease_until < now),
+            PageQueue.due_at <= now,
+            sa.or_(PageQueue.lease_until.is_(None), PageQueue.lease_until < now),
         )
     )
     with reading(engine) as conn:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.store.leases import free, take_leases
-from ingest.store.models import Article, Entry, Feed, utcnow
+from ingest.store.models import Article, Entry, Feed, PageQueue, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,8 @@ def claim_due_articles(
     feed_ids: Sequence[int] | None = None,
     due_only: bool = True,
 ) -> list[DueArticle]:
-    """Lease up to `limit` articles whose `next_check_at` is due and that nobody else holds.
+    """Lease up to `limit` articles whose page is due (`page_queue.due_at`) and that nobody
+    else holds.
 
     The one queue for every later visit of an article page (full-text retries and re-checks for
     edits), leased like feeds so two workers never fetch one page at the same time. With
@@ -42,7 +43,7 @@ def claim_due_articles(
     """
     now = now or utcnow()
     with engine.begin() as conn:
-        due = sa.select(Article.id).where(free(conn, Article, now))
+        due = sa.select(PageQueue.article_id).where(free(conn, PageQueue, now))
         rows = _claim(conn, due, owner, now + lease, now, feed_ids, due_only=due_only, limit=limit)
         origins = dict(
             conn.execute(
@@ -70,15 +71,20 @@ def _claim(
     limit: int,
 ) -> list[sa.Row[Any]]:
     if due_only:
-        due = due.where(Article.next_check_at <= now)
+        due = due.where(PageQueue.due_at <= now)
     else:
-        due = due.where(Article.extraction == "full")
+        full = sa.select(Article.id).where(Article.extraction == "full")
+        due = due.where(PageQueue.article_id.in_(full))
     if feed_ids is not None:
         due = due.where(
-            Article.id.in_(sa.select(Entry.article_id).where(Entry.feed_id.in_(list(feed_ids))))
+            PageQueue.article_id.in_(
+                sa.select(Entry.article_id).where(Entry.feed_id.in_(list(feed_ids)))
+            )
         )
-    due = due.order_by(Article.next_check_at, Article.id).limit(limit)
-    return take_leases(conn, Article, due, owner, until, [Article.id, Article.extraction])
+    due = due.order_by(PageQueue.due_at, PageQueue.article_id).limit(limit)
+    leased = take_leases(conn, PageQueue, due, owner, until, [PageQueue.article_id])
+    ids = [row.article_id for row in leased]
+    return list(conn.execute(sa.select(Article.id, Article.extraction).where(Article.id.in_(ids))))
 
 
 def lease_articles(
@@ -87,42 +93,47 @@ def lease_articles(
     """Take the leases of `ids` before fetching their pages; those another live worker holds are
     left out (returned: the ids now ours), so two workers never fetch one page at once.
 
-    Each leased article is made due (`next_check_at`) if it was not scheduled: should this worker
+    Each leased article is made due (`due_at`) if it was not scheduled: should this worker
     die mid-fetch, `claim_due_articles` hands the page to another one once the lease expires.
     """
     now = now or utcnow()
     if not ids:
         return []
     with engine.begin() as conn:
-        unheld = sa.or_(
-            free(conn, Article, now, Article.id.in_(list(ids))), Article.lease_owner == owner
+        mine = PageQueue.article_id.in_(list(ids))
+        unheld = sa.or_(free(conn, PageQueue, now, mine), PageQueue.lease_owner == owner)
+        # still pending: another feed's (or node's) worker may have finished it meanwhile
+        pending = sa.select(Article.id).where(
+            Article.id.in_(list(ids)), Article.extraction == "pending"
         )
         rows = conn.execute(
-            sa.update(Article)
-            # still pending: another feed's (or node's) worker may have finished it meanwhile
-            .where(Article.id.in_(list(ids)), Article.extraction == "pending", unheld)
+            sa.update(PageQueue)
+            .where(PageQueue.article_id.in_(pending), unheld)
             .values(
                 lease_owner=owner,
                 lease_until=now + lease,
-                next_check_at=sa.func.coalesce(Article.next_check_at, now),
+                due_at=sa.func.coalesce(PageQueue.due_at, now),
             )
-            .returning(Article.id)
+            .returning(PageQueue.article_id)
         ).scalars()
         return sorted(rows)
 
 
 def schedule_articles(engine: Engine, ids: Sequence[int], now: datetime | None = None) -> None:
-    """Put pending pages on the queue now (`next_check_at`), for a worker that records a feed
+    """Put pending pages on the queue now (`due_at`), for a worker that records a feed
     but leaves its pages to later (`feeds add`): the daemon's page claim, or the next fetch,
     takes them instead of waiting for the feed's next poll."""
     if not ids:
         return
     now = now or utcnow()
     with engine.begin() as conn:
+        pending = sa.select(Article.id).where(
+            Article.id.in_(list(ids)), Article.extraction == "pending"
+        )
         conn.execute(
-            sa.update(Article)
-            .where(Article.id.in_(list(ids)), Article.extraction == "pending")
-            .values(next_check_at=sa.func.coalesce(Article.next_check_at, now))
+            sa.update(PageQueue)
+            .where(PageQueue.article_id.in_(pending))
+            .values(due_at=sa.func.coalesce(PageQueue.due_at, now))
         )
 
 
@@ -142,9 +153,9 @@ def defer_article(engine: Engine, article_id: int, until: datetime, owner: str) 
 
 def release_articles(engine: Engine, owner: str, ids: Sequence[int] | None = None) -> int:
     """Give back `owner`'s article leases (the named ones, or all of them on shutdown)."""
-    query = sa.update(Article).where(Article.lease_owner == owner)
+    query = sa.update(PageQueue).where(PageQueue.lease_owner == owner)
     if ids is not None:
-        query = query.where(Article.id.in_(list(ids)))
+        query = query.where(PageQueue.article_id.in_(list(ids)))
     with engine.begin() as conn:
         result = conn.execute(query.values(lease_owner=None, lease_until=None))
     return result.rowcount or 0
@@ -158,12 +169,16 @@ def requeue_failed_pages(engine: Engine, feed_ids: Sequence[int] | None = None) 
     blocked (before `allow_networks` named it) or the server answered 4xx; the next update of
     their feed fetches them again. Returns how many."""
     failed = sa.or_(*(Article.extraction_error.like(p) for p in RETRYABLE_PAGE_ERRORS))
-    query = sa.update(Article).where(
+    chosen = sa.select(Article.id).where(
         Article.extraction.in_(("feed", "failed")), Article.url.is_not(None), failed
     )
     if feed_ids is not None:
-        query = query.where(
+        chosen = chosen.where(
             Article.id.in_(sa.select(Entry.article_id).where(Entry.feed_id.in_(list(feed_ids))))
         )
     with engine.begin() as conn:
-        return conn.execute(query.values(extraction="pending", next_check_at=None)).rowcount or 0
+        conn.execute(
+            sa.update(PageQueue).where(PageQueue.article_id.in_(chosen)).values(due_at=None)
+        )
+        query = sa.update(Article).where(Article.id.in_(chosen)).values(extraction="pending")
+        return conn.execute(query).rowcount or 0
