@@ -146,16 +146,18 @@ def test_maintenance_runs_on_one_postgres_node_at_a_time(pg_url: str) -> None:
 def test_a_page_result_is_dropped_when_its_lease_was_taken_over(engine: Engine) -> None:
     """A worker that stalled past its lease must not overwrite what the new holder writes."""
     from ingest.records import Extracted
+    from ingest.update.prepare import page_text
 
     article = _pending_article(engine, "u")
     assert queue.lease_articles(engine, "new", [article], lease=LEASE) == [article]
     page = FetchResult("u", "u", 200, {"content-type": "text/html"}, b"<html></html>")
     late = Extracted(text="stale text from the stalled worker")
-    articles.save_page(engine, article, page, late, None, owner="stalled")
+    articles.save_page(engine, article, page, page_text(late), None, owner="stalled")
     with engine.connect() as conn:
         row = conn.execute(sa.select(Article.text, Article.extraction)).one()
     assert (row.text, row.extraction) == ("", "pending")
-    articles.save_page(engine, article, page, Extracted(text="fresh"), None, owner="new")
+    fresh = page_text(Extracted(text="fresh"))
+    articles.save_page(engine, article, page, fresh, None, owner="new")
     with engine.connect() as conn:
         assert conn.execute(sa.select(Article.text)).scalar() == "fresh"
 

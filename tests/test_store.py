@@ -42,7 +42,7 @@ def test_reopening_is_idempotent(db_url: str) -> None:
     open_archive(db_url)
     engine = open_archive(db_url)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0009"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0010"
 
 
 def test_timestamps_round_trip_as_aware_utc(engine: Engine) -> None:
@@ -147,6 +147,7 @@ def test_merging_an_article_keeps_links_to_it_valid(engine: Engine) -> None:
     from ingest.records import Extracted, FetchResult
     from ingest.store.articles import save_page
     from ingest.store.models import Article, Entry
+    from ingest.update.prepare import page_text
 
     with engine.begin() as conn:
         target = conn.execute(
@@ -169,7 +170,8 @@ def test_merging_an_article_keeps_links_to_it_valid(engine: Engine) -> None:
         feed_id = conn.execute(sa.insert(Feed).values(url="f")).inserted_primary_key[0]
         conn.execute(sa.insert(Entry).values(feed_id=feed_id, key="k", article_id=merged))
     page = FetchResult("a", "a", 200, {"content-type": "text/html"}, b"<html></html>")
-    assert save_page(engine, merged, page, Extracted(text="t2", canonical_url="c"), None) == target
+    text = page_text(Extracted(text="t2", canonical_url="c"))
+    assert save_page(engine, merged, page, text, None) == target
     with engine.connect() as conn:
         rows = dict(conn.execute(sa.select(Article.id, Article.duplicate_of)).all())
         assert rows == {target: None, linked: target}
@@ -212,8 +214,8 @@ def test_opening_a_current_archive_is_one_read_that_never_waits_for_writers(db_u
     assert done.stdout.strip() == "False"
 
 
-def test_upgrading_an_0008_archive_moves_page_work_to_the_queue_table(db_url: str) -> None:
-    """Schema 0009: due times, attempts and leases leave the article rows for `page_queue`,
+def test_upgrading_an_0009_archive_moves_page_work_to_the_queue_table(db_url: str) -> None:
+    """Schema 0010: due times, attempts and leases leave the article rows for `page_queue`,
     each article keeping its values; claims then work on the upgraded archive."""
     from alembic import command
     from alembic.config import Config
@@ -229,7 +231,7 @@ def test_upgrading_an_0008_archive_moves_page_work_to_the_queue_table(db_url: st
     due = datetime(2026, 1, 1, tzinfo=UTC)
     with old.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0008")
+        command.upgrade(config, "0009")
         article = sa.Table("article", sa.MetaData(), autoload_with=conn)
         base = {"text": "", "categories": [], "revision_count": 1, "word_count": 0}
         stamp = {"created_at": due.replace(tzinfo=None), "updated_at": due.replace(tzinfo=None)}

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from ingest.store.hosts import blocked_hosts
-from ingest.store.models import Article, utcnow
+from ingest.store.models import Article, PageQueue, utcnow
 from tests.conftest import Cli
 from tests.daemons import FAST, Running, wait_for
 from tests.faultsite import (
@@ -169,7 +169,9 @@ def _busy_first(web: RawSite, retry_after: str) -> None:
 
 def _queue(archive: Archive) -> dict[str, tuple[str, int, datetime | None]]:
     """Each article page's URL → (extraction, retries counted, when it is due)."""
-    query = sa.select(Article.url, Article.extraction, Article.retry_count, Article.next_check_at)
+    query = sa.select(
+        Article.url, Article.extraction, PageQueue.retry_count, PageQueue.due_at
+    ).join(PageQueue, PageQueue.article_id == Article.id)
     with archive.engine.connect() as conn:
         return {url: (extraction, n, due) for url, extraction, n, due in conn.execute(query)}
 

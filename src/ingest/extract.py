@@ -20,6 +20,8 @@ from w3lib.encoding import html_to_unicode
 
 from ingest.parse.sanitize import clean_record, safe_http_url, sanitize_html
 from ingest.records import Extracted
+from ingest.update.page import PageText
+from ingest.update.prepare import page_text
 
 # Stored with every extraction. Bump RULES when our own rules below change what is extracted,
 # so `ingest reextract --outdated` re-runs the articles extracted by older code.
@@ -67,6 +69,12 @@ def _detect_charset(body: bytes) -> str | None:
 def extract_page(body: bytes, content_type: str, url: str) -> Extracted | None:
     """`extract_article` of raw response bytes: decoding runs in the worker process too."""
     return extract_article(decode_html(body, content_type), url)
+
+
+def prepare_page(body: bytes, content_type: str, url: str) -> PageText | None:
+    """A fetched page's article with its text's facts, in the worker process: extraction,
+    hashing, shingles, MinHash keys and compression all stay off the writer thread."""
+    return page_text(extract_page(body, content_type, url))
 
 
 def extract_article(html: str, url: str) -> Extracted | None:

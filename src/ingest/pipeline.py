@@ -27,7 +27,7 @@ from ingest import schedule
 from ingest.config import Settings
 from ingest.dedupe import Thresholds
 from ingest.errors import ErrorClass, is_disk_full
-from ingest.extract import extract_page
+from ingest.extract import prepare_page
 from ingest.fetch import Fetcher
 from ingest.fetch.hosts import retry_after
 from ingest.fetch.urlpolicy import canonical, is_public
@@ -36,13 +36,14 @@ from ingest.parse import NotAFeedError
 from ingest.parse.discover import discover_feeds
 from ingest.parse.problems import feed_problems
 from ingest.rawarchive import RawArchive
-from ingest.records import Extracted, FeedState, FetchResult, ParsedFeed
+from ingest.records import FeedState, FetchResult, ParsedFeed
 from ingest.redact import redact_url
 from ingest.store import articles, entries, feeds, fetchlog, queue
 from ingest.store.engine import damage_message
 from ingest.store.hosts import DbHostGate
 from ingest.store.models import utcnow
 from ingest.store.raw import Kept
+from ingest.update.page import PageText
 from ingest.update.prepare import PreparedFeed, parse_and_prepare
 from ingest.worker import limit_memory
 
@@ -439,7 +440,7 @@ class Pipeline:
             return PageOutcome(False, until)
         self.blocked_pages += page.error_class == ErrorClass.BLOCKED
         log.info("page of article %d fetched: %s %s", article_id, page.status or page.error, url)
-        extracted, reason, timed_out = await self._extract(page)
+        text, reason, timed_out = await self._extract(page)
         # worth a later retry (the article's own queue): the network or the load may do better,
         # and a page that answered an error (404, blocked) may appear: until then the article's
         # text is a feed's, which must not stand for the page for good
@@ -449,7 +450,7 @@ class Pipeline:
             self.engine,
             article_id,
             page,
-            extracted,
+            text,
             reason,
             raw_id=raw_id,
             retry_schedule=self.settings.retry_schedule if transient else (),
@@ -457,16 +458,17 @@ class Pipeline:
             thresholds=self.thresholds,
             owner=self.owner,
         )
-        return PageOutcome(extracted is not None)
+        return PageOutcome(text is not None)
 
-    async def _extract(self, page: FetchResult) -> tuple[Extracted | None, str | None, bool]:
-        """The article in a fetched page, else why not; and whether extraction timed out."""
+    async def _extract(self, page: FetchResult) -> tuple[PageText | None, str | None, bool]:
+        """The article in a fetched page (with its text's facts, computed in the worker), else
+        why not; and whether extraction timed out."""
         if not page.ok or page.body is None:
             return None, f"{page.error_class}: {page.error}", False
         try:
-            extracted = await self.cpu(
+            text = await self.cpu(
                 self.settings.extract_timeout,
-                extract_page,
+                prepare_page,
                 page.body,
                 page.content_type,
                 page.final_url,
@@ -475,7 +477,7 @@ class Pipeline:
             return None, f"extract: timed out after {self.settings.extract_timeout:g}s", True
         except Exception as exc:  # a hostile page (or a crashed worker) must not stop the run
             return None, f"extract: {exc!r}", False
-        return extracted, None if extracted else "extractor found no article text", False
+        return text, None if text else "extractor found no article text", False
 
     @property
     def thresholds(self) -> Thresholds:
@@ -502,15 +504,15 @@ class Pipeline:
         if page.deferred:
             await self.db(queue.defer_article, self.engine, article_id, _wait_end(page), self.owner)
             return "deferred"
-        extracted, reason, _ = await self._extract(page)
-        if page.ok and not page.not_modified and extracted is None:  # kept as it was
+        text, reason, _ = await self._extract(page)
+        if page.ok and not page.not_modified and text is None:  # kept as it was
             log.warning("re-check of article %d: %s", article_id, reason)
         return await self.db(
             articles.save_recheck,
             self.engine,
             article_id,
             page,
-            extracted,
+            text,
             raw_id=raw_id,
             recheck_schedule=self.settings.recheck_schedule,
             owner=self.owner,

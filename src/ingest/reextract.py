@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.engine import Engine
 
 from ingest.config import Settings
-from ingest.extract import EXTRACTOR, extract_page
+from ingest.extract import EXTRACTOR, prepare_page
 from ingest.owner import make_owner
 from ingest.pipeline import Pipeline
 from ingest.rawarchive import page_body
@@ -47,17 +47,17 @@ async def reextract(
                 outcome = "failed"
                 if page is not None and body is not None:
                     try:
-                        extracted = await pipeline.cpu(
+                        text = await pipeline.cpu(
                             settings.extract_timeout,
-                            extract_page,
+                            prepare_page,
                             body,
                             page.content_type,
                             page.url,
                         )
                     except Exception:  # timeout or a hostile page: the article stays as it was
-                        extracted = None
+                        text = None
                     outcome = await pipeline.db(
-                        articles.save_reextraction, engine, article_id, extracted
+                        articles.save_reextraction, engine, article_id, text
                     )
                 outcomes[outcome] += 1
                 if on_done is not None:

@@ -24,6 +24,7 @@ from ingest.records import Extracted, FetchResult, ParsedEntry
 from ingest.store import articles, entries, feeds
 from ingest.store.engine import open_archive
 from ingest.store.models import Article, Entry
+from ingest.update.prepare import page_text
 from tests.corpus.generate import Document, load
 
 
@@ -50,7 +51,9 @@ def predict(documents: list[Document], thresholds: Thresholds, db: Path) -> dict
             for article_id in outcome.pending:
                 page = FetchResult(doc.url, doc.url, 200, {}, body=doc.text.encode())
                 extracted = Extracted(text=doc.text, title=doc.title, canonical_url=doc.canonical)
-                articles.save_page(engine, article_id, page, extracted, None, thresholds=thresholds)
+                articles.save_page(
+                    engine, article_id, page, page_text(extracted), None, thresholds=thresholds
+                )
         with engine.connect() as conn:
             rows = conn.execute(
                 sa.select(Entry.guid, sa.func.coalesce(Article.duplicate_of, Article.id)).join(

@@ -10,13 +10,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest import schedule
-from ingest.dedupe import Thresholds, band_keys, features, may_fold_by_hash, verify
-from ingest.identity import canonical_url, content_hash, word_count
+from ingest.dedupe import Thresholds, features
 from ingest.records import Extracted, FetchResult, Validators
 from ingest.store.blobs import get_blob
 from ingest.store.engine import reading
@@ -24,6 +24,18 @@ from ingest.store.models import Article, Entry, PageQueue, utcnow
 from ingest.store.raw import Location, locate
 from ingest.store.revisions import add_revision
 from ingest.store.similar import index_text, link_article
+from ingest.update.page import (
+    CanonicalHolder,
+    Dropped,
+    Failed,
+    Merged,
+    PageIntent,
+    PageState,
+    PageText,
+    SameText,
+    decide_page,
+)
+from ingest.update.textfacts import TextFacts, text_facts
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +45,7 @@ def set_text(
     article_id: int,
     *,
     title: str | None,
-    text: str,
+    facts: TextFacts,
     reason: str,
     now: datetime,
     link: Thresholds | None,
@@ -41,18 +53,12 @@ def set_text(
     """Make (title, text) the article's current version: its hash, its near-duplicate index
     keys and revision, and, with thresholds in `link`, its near-duplicate link (verified, see
     dedupe.choose_group). False when nothing changed."""
-    values: dict[str, object] = {
-        "text": text,
-        "word_count": word_count(text),
-        "content_hash": content_hash(text),
-    }
+    values = {"text": facts.text, "word_count": facts.words, "content_hash": facts.content_hash}
     conn.execute(sa.update(Article).where(Article.id == article_id).values(**values))
-    mine = features(text)
-    keys = band_keys(mine)
     if link is not None:
-        link_article(conn, article_id, mine, keys, link)
-    index_text(conn, article_id, keys)
-    return add_revision(conn, article_id, title=title, text=text, reason=reason, now=now)
+        link_article(conn, article_id, facts.features, facts.keys, link)
+    index_text(conn, article_id, facts.keys)
+    return add_revision(conn, article_id, title=title, facts=facts, reason=reason, now=now)
 
 
 def article_url(engine: Engine, article_id: int) -> str | None:
@@ -68,7 +74,7 @@ def save_page(
     engine: Engine,
     article_id: int,
     page: FetchResult,
-    extracted: Extracted | None,
+    text: PageText | None,
     reason: str | None,
     *,
     raw_id: int | None = None,
@@ -79,109 +85,183 @@ def save_page(
 ) -> int:
     """Store a fetched page and what was extracted from it; returns the article id it ended in.
 
-    Full text makes the article's first page version (its revision, fingerprint, near-duplicate
-    link) and puts it on the re-check schedule (`page_queue.due_at`, see schedule.next_recheck).
-
-    A failure with a `retry_schedule` (a transient one) puts the article on the retry queue:
-    due after the next step of the schedule, until the schedule is exhausted.
-
-    The raw body is kept whatever happens, so re-extraction never needs the network. When the
-    page's rel=canonical or its exact text belongs to an article already archived, this article
-    is merged into that one (its entries become sources of it): one article, several sources.
+    Load what the rules need in one read, decide (update.page.decide_page: failed and retried,
+    merged into the article the page belongs to, or full text on the re-check schedule), apply.
+    The raw body is in the WARC archive whatever happens, so re-extraction needs no network.
     """
     now = utcnow()
     with engine.begin() as conn:
-        article = _leased_article(conn, article_id, owner)
-        if article is None:
+        loaded = _load_page_state(conn, article_id, text)
+        if loaded is None:
             return article_id
-        page_fields = {
-            "page_raw_id": raw_id,
-            "page_headers": page.headers or None,
-            "page_status": page.status,
-            "etag": page.headers.get("etag"),
-            "last_modified": page.headers.get("last-modified"),
-            "fetched_at": now,
-            "updated_at": now,
-        }
-        if extracted is None or not extracted.text.strip():
-            retry_at = schedule.next_retry(now, article["retry_count"], retry_schedule)
-            conn.execute(
-                sa.update(Article)
-                .where(Article.id == article_id)
-                .values(
-                    **page_fields,
-                    extraction="feed" if article["text"] else "failed",
-                    extraction_error=reason or "no text found in the page",
+        stored, current = loaded
+        intent = decide_page(
+            stored,
+            text,
+            owner=owner,
+            error=reason,
+            now=now,
+            retry_schedule=retry_schedule,
+            recheck_schedule=recheck_schedule,
+            thresholds=thresholds,
+        )
+        return _apply_page(conn, stored, current, intent, page, text, raw_id, now, thresholds)
+
+
+def _load_page_state(
+    conn: sa.Connection, article_id: int, text: PageText | None
+) -> tuple[PageState, sa.Row[Any]] | None:
+    """In one read: the article (locked for this write) with its queue state and what the
+    write keeps of it; then the archived articles the page may belong to (the holder of its
+    rel=canonical, those with its exact text)."""
+    query = (
+        sa.select(
+            Article.title,
+            Article.author,
+            Article.published,
+            Article.categories,
+            Article.text,
+            Article.duplicate_of,
+            Article.canonical_url,
+            Article.created_at,
+            sa.func.coalesce(PageQueue.retry_count, 0).label("retry_count"),
+            PageQueue.lease_owner,
+        )
+        .outerjoin(PageQueue, PageQueue.article_id == Article.id)
+        .where(Article.id == article_id)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=Article)
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    holder, same_text = None, ()
+    if text is not None:
+        holder = _canonical_holder(conn, article_id, text.canonical)
+        same_text = tuple(
+            SameText(*other)
+            for other in conn.execute(
+                sa.select(Article.id, Article.title, Article.canonical_url)
+                .where(
+                    Article.content_hash == text.facts.content_hash,
+                    Article.id != article_id,
+                    Article.extraction == "full",
                 )
+                .order_by(Article.id)
+                .limit(50)
             )
-            _queue(
-                conn,
-                article_id,
-                due_at=retry_at,
-                retry_count=article["retry_count"] + (retry_at is not None),
-            )
-            if article["text"]:
-                set_text(
-                    conn,
-                    article_id,
-                    title=article["title"],
-                    text=article["text"],
-                    reason="feed",
-                    now=now,
-                    link=thresholds if article["duplicate_of"] is None else None,
-                )
-            return article_id
-        digest = content_hash(extracted.text)
-        canonical = canonical_url(extracted.canonical_url) if extracted.canonical_url else None
-        claimed = _canonical_owner(conn, article_id, canonical)
-        if claimed is not None:
-            # Another article has this rel=canonical. Trust it only when the texts agree:
-            # some sites name their home page as every page's canonical.
-            same = _same_story(conn, claimed, extracted.text, digest, thresholds)
-            target = claimed if same else _exact_copy(conn, article_id, extracted, thresholds)
-            canonical = None  # taken: this article keeps its own URL
-        else:
-            target = _exact_copy(conn, article_id, extracted, thresholds)
-        if target is not None:
-            conn.execute(
-                sa.update(Entry).where(Entry.article_id == article_id).values(article_id=target)
-            )
-            # near-duplicates linked to this (feed-text) article now point at the one it joins
-            conn.execute(
-                sa.update(Article)
-                .where(Article.duplicate_of == article_id)
-                .values(duplicate_of=sa.case((Article.id == target, None), else_=target))
-            )
-            conn.execute(sa.delete(Article).where(Article.id == article_id))
-            return target
+        )
+    state = PageState(
+        article_id,
+        row.title,
+        row.canonical_url,
+        bool(row.text),
+        row.created_at,
+        row.retry_count,
+        row.lease_owner,
+        holder=holder,
+        same_text=same_text,
+    )
+    return state, row
+
+
+def _canonical_holder(
+    conn: sa.Connection, article_id: int, canonical: str | None
+) -> CanonicalHolder | None:
+    """Another article whose URL is the page's rel=canonical, with its text's features."""
+    if canonical is None:
+        return None
+    row = conn.execute(
+        sa.select(Article.id, Article.extraction, Article.content_hash, Article.text).where(
+            Article.canonical_url == canonical, Article.id != article_id
+        )
+    ).first()
+    if row is None:
+        return None
+    feats = features(row.text) if row.extraction == "full" else None
+    return CanonicalHolder(row.id, row.extraction, row.content_hash, feats)
+
+
+def _apply_page(
+    conn: sa.Connection,
+    stored: PageState,
+    current: sa.Row[Any],
+    intent: PageIntent,
+    page: FetchResult,
+    text: PageText | None,
+    raw_id: int | None,
+    now: datetime,
+    thresholds: Thresholds,
+) -> int:
+    """Write a page intent; the id of the article the page ended in."""
+    article_id = stored.id
+    if isinstance(intent, Dropped):
+        log.warning("article %d: lease lost to %s, result dropped", article_id, intent.holder)
+        return article_id
+    if isinstance(intent, Merged):
+        target = intent.target
+        conn.execute(
+            sa.update(Entry).where(Entry.article_id == article_id).values(article_id=target)
+        )
+        # near-duplicates linked to this (feed-text) article now point at the one it joins
         conn.execute(
             sa.update(Article)
-            .where(Article.id == article_id)
-            .values(
-                **page_fields,
-                **_metadata(extracted, article),
-                canonical_url=canonical or article["canonical_url"],
-                html=extracted.html,
-                extraction="full",
-                extraction_error=None,
-                extractor_version=extracted.extractor,
+            .where(Article.duplicate_of == article_id)
+            .values(duplicate_of=sa.case((Article.id == target, None), else_=target))
+        )
+        conn.execute(sa.delete(Article).where(Article.id == article_id))
+        return target
+    page_fields = {
+        "page_raw_id": raw_id,
+        "page_headers": page.headers or None,
+        "page_status": page.status,
+        "etag": page.headers.get("etag"),
+        "last_modified": page.headers.get("last-modified"),
+        "fetched_at": now,
+        "updated_at": now,
+    }
+    if isinstance(intent, Failed):
+        failed = {"extraction": intent.extraction, "extraction_error": intent.error}
+        conn.execute(
+            sa.update(Article).where(Article.id == article_id).values(**page_fields, **failed)
+        )
+        _queue(conn, article_id, due_at=intent.retry_at, retry_count=intent.retry_count)
+        if stored.has_feed_text:  # the feed's text stands in: it is the article's version
+            set_text(
+                conn,
+                article_id,
+                title=current.title,
+                facts=text_facts(current.text),
+                reason="feed",
+                now=now,
+                link=thresholds if current.duplicate_of is None else None,
             )
+        return article_id
+    assert text is not None  # Full: decided from a page with text
+    extracted = text.extracted
+    conn.execute(
+        sa.update(Article)
+        .where(Article.id == article_id)
+        .values(
+            **page_fields,
+            **_metadata(extracted, current),
+            canonical_url=intent.canonical_url,
+            html=extracted.html,
+            extraction="full",
+            extraction_error=None,
+            extractor_version=extracted.extractor,
         )
-        # off the retry queue, on the re-check schedule
-        _queue(
-            conn,
-            article_id,
-            due_at=schedule.next_recheck(article["created_at"], now, recheck_schedule),
-        )
-        set_text(
-            conn,
-            article_id,
-            title=extracted.title or article["title"],
-            text=extracted.text,
-            reason="page",
-            now=now,
-            link=thresholds,
-        )
+    )
+    _queue(conn, article_id, due_at=intent.recheck_at)  # off the retry queue, on the re-checks
+    set_text(
+        conn,
+        article_id,
+        title=extracted.title or current.title,
+        facts=text.facts,
+        reason="page",
+        now=now,
+        link=thresholds,
+    )
     return article_id
 
 
@@ -196,7 +276,6 @@ def _leased_article(
             Article,
             PageQueue.lease_owner,
             sa.func.coalesce(PageQueue.check_count, 0).label("check_count"),
-            sa.func.coalesce(PageQueue.retry_count, 0).label("retry_count"),
         )
         .outerjoin(PageQueue, PageQueue.article_id == Article.id)
         .where(Article.id == article_id)
@@ -210,70 +289,18 @@ def _leased_article(
     return None
 
 
-def _canonical_owner(conn: sa.Connection, article_id: int, canonical: str | None) -> int | None:
-    """Another article whose canonical URL is `canonical`, if any."""
-    if canonical is None:
-        return None
-    return conn.execute(
-        sa.select(Article.id).where(Article.canonical_url == canonical, Article.id != article_id)
-    ).scalar()
-
-
-def _same_story(
-    conn: sa.Connection, other: int, text: str, digest: str, thresholds: Thresholds
-) -> bool:
-    """Whether `text` is what article `other` holds: it has no page text yet, or the same text,
-    or a verified near-duplicate of it."""
-    row = conn.execute(
-        sa.select(Article.extraction, Article.content_hash, Article.text).where(Article.id == other)
-    ).one()
-    if row.extraction != "full" or row.content_hash == digest:
-        return True
-    return verify(features(row.text), features(text), thresholds) is not None
-
-
-def _exact_copy(
-    conn: sa.Connection, article_id: int, extracted: Extracted, thresholds: Thresholds
-) -> int | None:
-    """Another archived article with exactly this text (normalized), when an equal text says
-    they are one story (dedupe.may_fold_by_hash: long enough, or same title and link)."""
-    query = sa.select(Article.title, Article.canonical_url).where(Article.id == article_id)
-    mine = conn.execute(query).one()
-    rows = conn.execute(
-        sa.select(Article.id, Article.title, Article.canonical_url)
-        .where(
-            Article.content_hash == content_hash(extracted.text),
-            Article.id != article_id,
-            Article.extraction == "full",
-        )
-        .order_by(Article.id)
-        .limit(50)
-    ).all()
-    count = word_count(extracted.text)
-    title = extracted.title or mine.title
-    for row in rows:
-        if may_fold_by_hash(
-            count,
-            thresholds,
-            titles=(title, row.title),
-            links=(mine.canonical_url, row.canonical_url),
-        ):
-            return row.id
-    return None
-
-
-def _metadata(extracted: Extracted, article: sa.RowMapping) -> dict[str, object]:
+def _metadata(extracted: Extracted, article: Any) -> dict[str, object]:
     """Page metadata, but the feed's own timestamp wins: trafilatura's date is day-only."""
-    published: datetime | None = article["published"] or extracted.published
+    published: datetime | None = article.published or extracted.published
     return {
-        "title": extracted.title or article["title"],
-        "author": extracted.author or article["author"],
+        "title": extracted.title or article.title,
+        "author": extracted.author or article.author,
         "published": published,
         "language": extracted.language,
         "sitename": extracted.sitename,
         "description": extracted.description,
         "image": extracted.image,
-        "categories": sorted({*article["categories"], *extracted.categories, *extracted.tags}),
+        "categories": sorted({*article.categories, *extracted.categories, *extracted.tags}),
     }
 
 
@@ -296,7 +323,7 @@ def save_recheck(
     engine: Engine,
     article_id: int,
     page: FetchResult,
-    extracted: Extracted | None,
+    text: PageText | None,
     *,
     raw_id: int | None = None,
     recheck_schedule: Sequence[int] = (),
@@ -321,9 +348,10 @@ def save_recheck(
             due_at = None
         elif page.not_modified:
             outcome = "unchanged"
-        elif extracted is None or not extracted.text.strip() or page.body is None:
+        elif text is None or page.body is None:
             outcome = "failed"
         else:
+            extracted = text.extracted
             values |= {
                 "page_raw_id": raw_id,
                 "page_headers": page.headers or None,
@@ -335,9 +363,8 @@ def save_recheck(
                 "extractor_version": extracted.extractor,
             }
             title = extracted.title or article["title"]
-            text = extracted.text
             revised = set_text(
-                conn, article_id, title=title, text=text, reason="page", now=now, link=None
+                conn, article_id, title=title, facts=text.facts, reason="page", now=now, link=None
             )
             if revised:
                 values |= {"title": title, "html": extracted.html, "updated_at": now}
@@ -405,24 +432,23 @@ def stored_page(engine: Engine, article_id: int) -> StoredPage | None:
     return StoredPage(article_id, row.canonical_url or row.url, content_type, raw, legacy)
 
 
-def save_reextraction(engine: Engine, article_id: int, extracted: Extracted | None) -> str:
+def save_reextraction(engine: Engine, article_id: int, text: PageText | None) -> str:
     """Replace an article's extraction with a new one of its archived page: `revised` (a new
     version, the old one kept as a revision), `unchanged`, or `failed` (kept as it was)."""
-    if extracted is None or not extracted.text.strip():
+    if text is None:
         return "failed"
+    extracted = text.extracted
     now = utcnow()
     with engine.begin() as conn:
-        article = (
-            conn.execute(sa.select(Article).where(Article.id == article_id)).mappings().first()
-        )
+        article = conn.execute(sa.select(Article).where(Article.id == article_id)).first()
         if article is None:
             return "failed"
-        title = extracted.title or article["title"]
+        title = extracted.title or article.title
         revised = set_text(
             conn,
             article_id,
             title=title,
-            text=extracted.text,
+            facts=text.facts,
             reason="reextract",
             now=now,
             link=None,

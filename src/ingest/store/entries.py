@@ -37,6 +37,7 @@ from ingest.update.decide import (
 )
 from ingest.update.packed import pack
 from ingest.update.prepare import PreparedEntry, Skipped, prepare_entries
+from ingest.update.textfacts import text_facts
 
 ID_CHUNK = 5000  # values per IN (…) list: under SQLite's bind-parameter limit
 
@@ -396,7 +397,7 @@ def _apply_changed(
             conn,
             c.article_id,
             title=item.entry.title,
-            text=item.text,
+            facts=text_facts(item.text),
             reason="feed",
             now=now,
             link=None,

@@ -142,12 +142,12 @@ def defer_article(engine: Engine, article_id: int, until: datetime, owner: str) 
     the wait ends, as it was otherwise (still pending, or as retried: no attempt is counted)."""
     with engine.begin() as conn:
         conn.execute(
-            sa.update(Article)
+            sa.update(PageQueue)
             .where(
-                Article.id == article_id,
-                sa.or_(Article.lease_owner.is_(None), Article.lease_owner == owner),
+                PageQueue.article_id == article_id,
+                sa.or_(PageQueue.lease_owner.is_(None), PageQueue.lease_owner == owner),
             )
-            .values(next_check_at=until)
+            .values(due_at=until)
         )
 
 

@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ingest.errors import UsageError
-from ingest.identity import content_hash
-from ingest.store.blobs import get_blob, put_blob
+from ingest.store.blobs import get_blob, put_packed
 from ingest.store.engine import reading
 from ingest.store.models import Article, Revision, valid_id
 from ingest.timestamps import iso_utc
+from ingest.update.textfacts import TextFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,28 +48,28 @@ def add_revision(
     article_id: int,
     *,
     title: str | None,
-    text: str,
+    facts: TextFacts,
     reason: str,
     now: datetime,
 ) -> bool:
     """Record (title, text) as the article's newest version; False when it is the latest one
     already (same title, same normalized text). The first version's reason is `initial`."""
-    digest = content_hash(text)
     latest = conn.execute(
         sa.select(Revision.title, Revision.content_hash)
         .where(Revision.article_id == article_id)
         .order_by(Revision.id.desc())
         .limit(1)
     ).first()
-    if latest is not None and (latest.title, latest.content_hash) == (title, digest):
+    if latest is not None and (latest.title, latest.content_hash) == (title, facts.content_hash):
         return False
+    put_packed(conn, [facts.blob])
     conn.execute(
         sa.insert(Revision).values(
             article_id=article_id,
             created_at=now,
             title=title,
-            text_blob=put_blob(conn, text.encode()),
-            content_hash=digest,
+            text_blob=facts.blob.hash,
+            content_hash=facts.content_hash,
             reason="initial" if latest is None else reason,
         )
     )

@@ -20,8 +20,10 @@ from ingest.identity import (
 )
 from ingest.parse import parse_feed
 from ingest.parse.sanitize import clean_record, html_to_text
-from ingest.records import ParsedEntry, ParsedFeed
+from ingest.records import Extracted, ParsedEntry, ParsedFeed
 from ingest.update.packed import PackedBlob, pack
+from ingest.update.page import PageText
+from ingest.update.textfacts import text_facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +90,11 @@ def parse_and_prepare(body: bytes, headers: dict[str, str], url: str) -> Prepare
     prepared, skipped = prepare_entries(feed.entries)
     # the feed keeps the cleaned items themselves: pickled once, shared with `prepared`
     return PreparedFeed(replace(feed, entries=tuple(p.entry for p in prepared)), prepared, skipped)
+
+
+def page_text(extracted: Extracted | None) -> PageText | None:
+    """What the page rules and the write need of an extraction: None when it found no text."""
+    if extracted is None or not extracted.text.strip():
+        return None
+    link = extracted.canonical_url
+    return PageText(extracted, canonical_url(link) if link else None, text_facts(extracted.text))

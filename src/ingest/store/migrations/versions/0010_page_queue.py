@@ -1,7 +1,7 @@
 """page work (due time, attempts, lease) moves from article to its own narrow table
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06
 
 Claims and lease renewals used to rewrite whole article rows (text, html) for a lease; now
@@ -16,8 +16,8 @@ from alembic import op
 
 import ingest.store.models
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -43,7 +43,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_page_queue_due_at"), "page_queue", ["due_at"], unique=False)
     op.create_index(op.f("ix_page_queue_lease_owner"), "page_queue", ["lease_owner"], unique=False)
-    # ALTER TABLE … DROP COLUMN in place (SQLite ≥ 3.35), as in 0008: a batch copy of the
+    # ALTER TABLE … DROP COLUMN in place (SQLite ≥ 3.35), as in 0008 (and 0009): a batch copy of the
     # table would drop the full-text search triggers on it
     op.drop_index(op.f("ix_article_next_check_at"), table_name="article")
     for column in MOVED:
