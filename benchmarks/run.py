@@ -1,9 +1,10 @@
 """Pipeline benchmark: end-to-end fetch of a loopback farm of feeds, plus per-stage costs.
 
-Prints numbers and ratios measured in the same run (1 worker process vs one per core), writes
-them to a JSON file, and compares with an earlier run:
+Prints numbers and ratios measured in the same run (1 worker process vs one per core; the
+anchor: trafilatura alone extracting the same pages from memory in one process per core),
+writes them to a JSON file, and compares with an earlier run:
 
-    python benchmarks/run.py                        # default farm: 40 feeds x 10 articles
+    python benchmarks/run.py                        # default farm: 100 feeds x 10 articles
     python benchmarks/run.py --feeds 100 --items 20 --save benchmarks/results/now.json
     python benchmarks/run.py --compare benchmarks/results/before.json
 
@@ -51,9 +52,9 @@ and whether the other players in the region follow with similar agreements.</p>
 """
 
 
-def farm(feed_count: int, items: int, page_kb: int = 0) -> tuple[web.Application, list[str]]:
-    """An app serving `feed_count` RSS feeds of `items` distinct article pages each; pages are
-    padded with reader comments to about `page_kb` KB, as real news pages are (0: as is)."""
+def padded_page(page_kb: int) -> str:
+    """The seed article page padded with reader comments to about `page_kb` KB, as real news
+    pages are (0: as is)."""
     page = (FIXTURES / "sensetime.html").read_text(encoding="utf-8")
     comments, n = [], 0
     while sum(map(len, comments)) < page_kb * 1024 - len(page):
@@ -63,6 +64,20 @@ def farm(feed_count: int, items: int, page_kb: int = 0) -> tuple[web.Application
         '<section id="comments" class="comments-area">',
         '<section id="comments" class="comments-area">' + "".join(comments),
     )
+    return page
+
+
+def article_html(page: str, host: str, f: object, i: object) -> str:
+    """Article `i` of feed `f`: the padded page made distinct (title and one sentence)."""
+    html = page.replace("{base}", f"http://{host}").replace(
+        "SenseTime Enters Singapore", f"Story {f}-{i}: SenseTime Enters Singapore"
+    )
+    return html.replace("strategic move", f"strategic move number {f}x{i}")
+
+
+def farm(feed_count: int, items: int, page_kb: int = 0) -> tuple[web.Application, list[str]]:
+    """An app serving `feed_count` RSS feeds of `items` distinct article pages each."""
+    page = padded_page(page_kb)
 
     async def feed(request: web.Request) -> web.Response:
         f = int(request.match_info["f"])
@@ -74,10 +89,7 @@ def farm(feed_count: int, items: int, page_kb: int = 0) -> tuple[web.Application
 
     async def article(request: web.Request) -> web.Response:
         f, i = request.match_info["f"], request.match_info["i"]
-        html = page.replace("{base}", f"http://{request.host}").replace(
-            "SenseTime Enters Singapore", f"Story {f}-{i}: SenseTime Enters Singapore"
-        )
-        html = html.replace("strategic move", f"strategic move number {f}x{i}")
+        html = article_html(page, request.host, f, i)
         return web.Response(text=html, content_type="text/html")
 
     app = web.Application()
@@ -136,6 +148,26 @@ def end_to_end(base: str, paths: list[str], workers: int) -> dict[str, float]:
         }
 
 
+def _trafilatura_only(html: str) -> bool:
+    import trafilatura
+
+    return trafilatura.extract(html) is not None
+
+
+def trafilatura_alone(page_kb: int, count: int, processes: int) -> dict[str, float]:
+    """The anchor: trafilatura's own extraction of the farm's pages, from memory, one process
+    per core (no network, no parsing of feeds, no database)."""
+    page = padded_page(page_kb)
+    pages = [article_html(page, "127.0.0.1", n // 10, n % 10) for n in range(count)]
+    with multiprocessing.Pool(processes) as pool:
+        pool.map(_trafilatura_only, pages[: processes * 2])  # imports and warm-up
+        started = time.perf_counter()
+        found = sum(pool.map(_trafilatura_only, pages, chunksize=4))
+        elapsed = time.perf_counter() - started
+    assert found == count, f"trafilatura found {found} of {count} articles"
+    return {"seconds": elapsed, "pages_per_s": count / elapsed}
+
+
 def stage_costs(repeat: int) -> dict[str, float]:
     """Median milliseconds of the CPU stages on the fixtures (one process)."""
     feed = (FIXTURES / "feed.rss").read_bytes().replace(b"{base}", b"http://127.0.0.1")
@@ -162,7 +194,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--feeds", type=int, default=40)
+    parser.add_argument("--feeds", type=int, default=100)
     parser.add_argument("--items", type=int, default=10)
     parser.add_argument("--page-kb", type=int, default=80, help="article page size (padding)")
     parser.add_argument("--repeat", type=int, default=30, help="repetitions of the stage timings")
@@ -186,7 +218,15 @@ def main() -> None:
         results["all_cores"]["articles_per_s"] / results["one_worker"]["articles_per_s"]
     )
     results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # the largest worker process ever reaped (the pools of both runs; the farm still runs)
+    results["peak_worker_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    results["peak_rss_total_mb"] = results["peak_rss_mb"] + cores * results["peak_worker_rss_mb"]
     server.terminate()
+    pages = results["all_cores"]["articles"]
+    results["trafilatura_alone"] = trafilatura_alone(args.page_kb, int(pages), cores)
+    results["fulltext_vs_trafilatura"] = (
+        results["all_cores"]["articles_per_s"] / results["trafilatura_alone"]["pages_per_s"]
+    )
 
     print(
         f"farm: {args.feeds} feeds x {args.items} articles of ~{args.page_kb} KB "
@@ -201,7 +241,13 @@ def main() -> None:
             f"{name:<26} {r['seconds']:8.2f} s  {rates}  main CPU {r['main_process_cpu_share']:.0%}"
         )
     print(f"speedup all cores vs one   {results['speedup_all_cores_vs_one']:8.2f} x")
+    anchor = results["trafilatura_alone"]["pages_per_s"]
+    print(f"trafilatura alone, {cores} procs {anchor:8.1f} pages/s (the same pages, from memory)")
+    print(f"ingest vs trafilatura      {results['fulltext_vs_trafilatura']:8.2f} x  (goal >= 0.80)")
     print(f"peak RSS (main process)    {results['peak_rss_mb']:8.0f} MB")
+    print(
+        f"peak RSS main + {cores} workers  {results['peak_rss_total_mb']:8.0f} MB  (goal < 400 MB)"
+    )
     if args.compare:
         before = json.loads(args.compare.read_text())
         for key in ("parse_feed_ms", "extract_article_ms"):
