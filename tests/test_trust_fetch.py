@@ -259,7 +259,7 @@ def test_rechecks_held_back_by_a_retry_after_are_not_attempts(web: RawSite, cli:
     assert [(row["status"], row["error_class"]) for row in failed] == [(503, "rate_limited")]
     archive = open_test_archive(cli.db_url)
     with archive.engine.connect() as conn:
-        rows = conn.execute(sa.select(Article.check_count, Article.next_check_at)).all()
+        rows = conn.execute(sa.select(PageQueue.check_count, PageQueue.due_at)).all()
     assert sorted(count for count, _ in rows) == [0, 0, 1]  # only the one asked counts
     for count, due in rows:
         if count == 0:  # due again when the host's wait ends, not at the re-check schedule
