@@ -3,7 +3,9 @@ grows, which must stay flat (the export streams in batches, never the whole arch
 
 Synthetic articles (3 KB of text each, one feed entry each) are bulk-inserted with SQLAlchemy
 Core into a real SQLite archive; each export runs as its own `ingest export` process writing to
-/dev/null, and its peak RSS is read from the kernel (`wait4`).
+/dev/null, and its peak RSS is read from the kernel (`wait4`). The filling runs in a process of
+its own: a child's peak RSS counts the image it was forked from, so the process starting the
+exports must stay small (a parent grown by the bulk inserts made every export look as big).
 
     python benchmarks/export.py                                  # 10k and 100k articles
     python benchmarks/export.py --sizes 100000 --formats jsonl,atom --save results.json
@@ -22,17 +24,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
-from ingest.store.engine import open_archive
-from ingest.store.models import Article, Entry, Feed, utcnow
-
 FORMATS = ("jsonl", "csv", "atom", "json-feed")
 BATCH = 20_000
 TEXT = "\n".join(f"Paragraph {i}: " + "archived words of a news story, " * 12 for i in range(8))
 
 
-def fill(engine: sa.Engine, start: int, stop: int) -> None:
+def fill(db_url: str, start: int, stop: int) -> None:
+    """Articles `start`..`stop` (run as its own process: see the module's docstring)."""
+    import sqlalchemy as sa
+
+    from ingest.store.engine import open_archive
+    from ingest.store.models import Article, Entry, Feed, utcnow
+
+    engine = open_archive(db_url)
     now = utcnow()
     with engine.begin() as conn:
         feed_id = conn.execute(sa.select(Feed.id)).scalar()
@@ -102,15 +106,21 @@ def main() -> None:
     parser.add_argument("--formats", default=",".join(FORMATS), help="formats to export")
     parser.add_argument("--save", type=Path, help="write the results to this JSON file")
     parser.add_argument("--compare", type=Path, help="an earlier results file to compare with")
+    parser.add_argument(
+        "--fill", nargs=3, metavar=("DB_URL", "START", "STOP"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
+    if args.fill:
+        fill(args.fill[0], int(args.fill[1]), int(args.fill[2]))
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        engine = open_archive(db_url)
         done = 0
         for size in sizes:
-            fill(engine, done, size)
+            filling = [sys.executable, __file__, "--fill", db_url, str(done), str(size)]
+            subprocess.run(filling, check=True)
             done = size
             for fmt in args.formats.split(","):
                 seconds, peak = export(db_url, fmt)

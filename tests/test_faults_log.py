@@ -38,6 +38,7 @@ def test_log_lists_every_attempt_and_filters_failures(web: RawSite, cli: Cli, db
     assert {e["kind"] for e in entries} == {"feed", "page", "robots"}
     robots = by_url[web.url("/robots.txt")]  # its own row: a 404 means "no rules", no failure
     assert (robots["kind"], robots["status"], robots["error_class"]) == ("robots", 404, None)
+    assert robots["raw_id"] is not None  # archived like any response
 
     failed = json.loads(cli("log", "--failed", "--format", "json").stdout)
     assert {e["url"] for e in failed} == {web.url(SENSETIME), web.url("/missing.rss")}

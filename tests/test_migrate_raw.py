@@ -119,3 +119,38 @@ def test_blobs_move_into_warc_resumably(cli: Cli, site: Site, tmp_path: Path) ->
     assert "Content-Type: text/html" in shown.stdout or "content-type: text/html" in shown.stdout
     # again: nothing left to do
     assert cli("migrate-raw").stdout.startswith("0 raw bodies moved")
+    # no request was recorded then, so none is made up: each moved response has a metadata
+    # record saying where it came from and what the fetch log knew of it
+    records = []
+    for path in folder.glob("*.warc.gz"):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream, check_digests="raise"):
+                records.append((dict(record.rec_headers.headers), record.content_stream().read()))
+    assert not [head for head, _ in records if head["WARC-Type"] == "request"]
+    about = {
+        head["WARC-Refers-To"]: dict(
+            line.split(": ", 1)
+            for line in body.decode().splitlines()
+            if line.startswith("fetch-log")
+        )
+        | {"all": body.decode()}
+        for head, body in records
+        if head["WARC-Type"] == "metadata"
+    }
+    responses = [head for head, _ in records if head["WARC-Type"] == "response"]
+    assert len(responses) >= EXTRA + 4  # killed mid-record at most once: one copy more
+    for head in responses:
+        note = about[head["WARC-Record-ID"]]
+        assert "via: ingest migrate-raw" in note["all"]
+        assert "request: not recorded then" in note["all"]
+        assert "origin: a body kept in the ingest database before WARC storage" in note["all"]
+    old = next(h for h in responses if h["WARC-Target-URI"] == "http://old.example/7")
+    assert about[old["WARC-Record-ID"]]["fetch-log"] == (
+        "2018-07-02T00:00:00Z feed http://old.example/7 status 200 content-type text/xml"
+    )
+    assert old["WARC-Date"] == "2018-07-02T00:00:00Z"  # when it was fetched, not moved
+    page = next(h for h in responses if h["WARC-Target-URI"].endswith("/sensetime-singapore/"))
+    assert (
+        "http-headers: rebuilt from the article's page headers"
+        in about[page["WARC-Record-ID"]]["all"]
+    )

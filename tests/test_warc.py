@@ -4,6 +4,7 @@ verified), revisits for 304s and repeated payloads, crash repair, writers never 
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import signal
 import sqlite3
@@ -125,10 +126,120 @@ def test_304_and_repeated_payloads_are_revisits_and_gzip_is_kept_as_sent(
     assert gzipped[2]["Content-Encoding"] == "gzip" and gzipped[3] == feed  # decoded by warcio
     with sqlite3.connect(tmp_path / "archive" / "ingest.db") as conn:
         revisit = conn.execute(
-            "SELECT r.refers_to, o.uri FROM raw_response r JOIN raw_response o"
+            "SELECT o.record_type, o.uri, r.status FROM raw_response r JOIN raw_response o"
             " ON o.id = r.refers_to WHERE r.record_type = 'revisit'"
         ).fetchall()
-    assert {uri for _, uri in revisit} == {site.url("/plain.rss")}
+    # every revisit refers to the one response holding the payload: for /etag.rss the 200 that
+    # gave the ETag, which its 304s confirm
+    assert {(kind, uri) for kind, uri, _ in revisit} == {
+        ("response", site.url("/etag.rss")),
+        ("response", site.url("/plain.rss")),
+    }
+    assert sorted(status for _, uri, status in revisit if uri.endswith("/etag.rss")) == [304, 304]
+    # and the WARC records say so, as WARC/1.1 asks (WARC-Refers-To and its target and date)
+    heads = [h for path in warc_files(tmp_path / "archive" / "warc") for h in warc_headers(path)]
+    originals = {h["WARC-Target-URI"]: h for h in heads if h["WARC-Type"] == "response"}
+    profiles = {
+        "etag.rss": "http://netpreserve.org/warc/1.1/revisit/server-not-modified",
+        "plain.rss": "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
+    }
+    for name, profile in profiles.items():
+        original = originals[site.url(f"/{name}")]
+        revisits = [
+            h for h in heads if h["WARC-Type"] == "revisit" and h["WARC-Target-URI"].endswith(name)
+        ]
+        assert len(revisits) == 2
+        for head in revisits:
+            assert head["WARC-Profile"] == profile
+            assert head["WARC-Refers-To"] == original["WARC-Record-ID"]
+            assert head["WARC-Refers-To-Target-URI"] == original["WARC-Target-URI"]
+            assert head["WARC-Refers-To-Date"] == original["WARC-Date"]
+            assert ("WARC-Payload-Digest" in head) == (name == "plain.rss")
+
+
+def warc_headers(path: Path) -> list[dict[str, str]]:
+    """The WARC header fields of every record (digests checked on the way)."""
+    with path.open("rb") as stream:
+        return [
+            dict(record.rec_headers.headers)
+            for record in ArchiveIterator(stream, check_digests="raise")
+        ]
+
+
+def test_error_responses_and_robots_txt_are_archived_with_their_requests(
+    cli: Cli, site: Site, tmp_path: Path
+) -> None:
+    """404 and 503 bodies and robots.txt are responses like any other: WARC records with their
+    requests, referenced from the fetch log, printed by `log --raw` and `show --raw`."""
+    gone = b"<html><body><h1>Not here</h1>" + b"<p>moved on</p>" * 50 + b"</body></html>"
+    down = b"<html>" + b"maintenance, back soon " * 4000 + b"</html>"  # ~92 KB, over the cap
+    robots = b"User-agent: *\nAllow: /\n"
+    site.serve("/feed.rss", "feed.rss", RSS)
+    site.serve("/2018/07/sensetime-singapore/", "sensetime.html", "text/html")
+    site.server.expect_request("/2018/07/other-1/").respond_with_data(
+        gzip.compress(gone),
+        status=404,
+        content_type="text/html",
+        headers={"Content-Encoding": "gzip"},
+    )
+    site.server.expect_request("/2018/07/other-2/").respond_with_data(
+        down, status=503, content_type="text/html"
+    )
+    site.server.expect_request("/robots.txt").respond_with_data(robots, content_type="text/plain")
+    cli("feeds", "add", site.url("/feed.rss"))
+    assert cli("fetch", INGEST_MAX_PAGE_BYTES="65536").returncode == 0
+    folder = tmp_path / "archive" / "warc"
+    found: list[tuple[dict[str, str], dict[str, str], str, bytes]] = []
+    for path in warc_files(folder):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream, check_digests="raise"):
+                http = record.http_headers
+                found.append(
+                    (
+                        dict(record.rec_headers.headers),
+                        dict(http.headers) if http else {},
+                        http.get_statuscode() if http else "",
+                        record.content_stream().read(),
+                    )
+                )
+    responses = {
+        h["WARC-Target-URI"]: (h, s, b) for h, _, s, b in found if h["WARC-Type"] == "response"
+    }
+    requests = {
+        h["WARC-Concurrent-To"]: h["WARC-Target-URI"]
+        for h, *_ in found
+        if h["WARC-Type"] == "request"
+    }
+    head, status, body = responses[site.url("/robots.txt")]
+    assert (status, body) == ("200", robots)
+    head, status, body = responses[site.url("/2018/07/other-1/")]
+    assert (status, body) == ("404", gone) and "WARC-Truncated" not in head
+    head, status, body = responses[site.url("/2018/07/other-2/")]
+    # over max_page_bytes decoded: what was read is kept, and the record says it was cut
+    assert status == "503" and head["WARC-Truncated"] == "length"
+    assert len(body) == 65536 and down.startswith(body)
+    for uri, (head, _, _) in responses.items():
+        assert requests[head["WARC-Record-ID"]] == uri  # each with the request that got it
+    # the fetch log points at them: robots.txt is an attempt of its own
+    log = json.loads(cli("log", "--format", "json").stdout)
+    by_url = {row["url"]: row for row in log}
+    assert by_url[site.url("/robots.txt")]["kind"] == "robots"
+    for path in ("/robots.txt", "/2018/07/other-1/", "/2018/07/other-2/"):
+        assert by_url[site.url(path)]["raw_id"] is not None
+    shown = cli("log", "--raw", str(by_url[site.url("/2018/07/other-1/")]["id"]))
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("HTTP/1.1 404 NOT FOUND\n")  # (text mode: CRLF read as LF)
+    assert shown.stdout.endswith(gone.decode())
+    cut = cli("log", "--raw", str(by_url[site.url("/2018/07/other-2/")]["id"]))
+    assert "503" in cut.stdout.splitlines()[0] and "WARC-Truncated: length" in cut.stderr
+    # the article whose page answered 404 shows that response; it keeps the feed's text and
+    # is not re-extracted from the error page
+    article_id = conn_article(tmp_path, site.url("/2018/07/other-1/"))
+    page = cli("show", str(article_id), "--raw")
+    assert page.stdout.startswith("HTTP/1.1 404") and page.stdout.endswith(gone.decode())
+    assert "1 unchanged" in cli("reextract").stderr  # the sensetime page only
+    missing = cli("log", "--raw", "999999")
+    assert missing.returncode == 2 and "no fetch attempt 999999" in missing.stderr
 
 
 def fetched(url: str, body: bytes, status: int = 200) -> FetchResult:

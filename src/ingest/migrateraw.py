@@ -2,7 +2,9 @@
 
 One stored body at a time: its WARC record is written and flushed, then one transaction points
 every fetch-log row and article that used it at the record and drops the body from the
-database. Interrupted anywhere, a second run picks up what is left (at worst one record is
+database. The request was never recorded, so none is written: a `metadata` record beside each
+moved response says where it came from, what its headers were rebuilt from, and what the fetch
+log knew of it. Interrupted anywhere, a second run picks up what is left (at worst one record is
 written twice; `ingest check` reports the unreferenced copy). Bodies that revisions or entry
 histories still use stay: they are texts, not raw responses.
 """
@@ -17,6 +19,7 @@ from http import HTTPStatus
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ingest import __version__
 from ingest.rawarchive import RawArchive
 from ingest.records import Exchange, FetchResult
 from ingest.store.blobs import get_blob
@@ -24,6 +27,7 @@ from ingest.store.engine import reading
 from ingest.store.models import Article, Blob, Entry, FetchLog, Revision, utcnow
 from ingest.store.raw import Kept, add_raw
 
+_LOGGED = 20  # fetch-log attempts named in a moved response's metadata record
 # the stored body is decoded: headers about the bytes on the wire no longer describe it
 _WIRE_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 
@@ -41,6 +45,8 @@ class _Source:
     status: int
     headers: dict[str, str]
     at: datetime
+    headers_from: str  # what the archived HTTP headers were rebuilt from
+    logged: list[str]  # what the fetch log knew: one line per attempt that got this body
 
 
 def pending_bodies(engine: Engine) -> int:
@@ -87,7 +93,15 @@ def _move(engine: Engine, archive: RawArchive, digest: str, texts: set[str]) -> 
         body,
         exchange=Exchange("GET", source.url, (), "1.1", reason, tuple(headers)),
     )
-    written = archive.writer().write(result, at=source.at, request=False)
+    about = [
+        ("via", f"ingest migrate-raw {__version__}"),
+        ("migrated-at", utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("origin", f"a body kept in the ingest database before WARC storage (sha256:{digest})"),
+        ("request", "not recorded then: no request record exists for this response"),
+        ("http-headers", f"rebuilt from {source.headers_from}; Content-Length of the body"),
+        *(("fetch-log", line) for line in source.logged),
+    ]
+    written = archive.writer().write(result, at=source.at, about=about)
     assert written is not None  # a body with a status always makes a record
     with engine.begin() as conn:
         raw_id = add_raw(conn, Kept(written))
@@ -126,20 +140,31 @@ def _source(conn: sa.Connection, digest: str) -> _Source:
         .where(Article.page_blob == digest)
         .limit(1)
     ).first()
-    logged = conn.execute(
-        sa.select(FetchLog.url, FetchLog.status, FetchLog.content_type, FetchLog.at)
+    attempts = conn.execute(
+        sa.select(FetchLog.kind, FetchLog.url, FetchLog.status, FetchLog.content_type, FetchLog.at)
         .where(FetchLog.blob == digest)
         .order_by(FetchLog.id)
-        .limit(1)
-    ).first()
-    if logged is not None:
-        headers = {"content-type": logged.content_type} if logged.content_type else {}
+        .limit(_LOGGED)
+    ).all()
+    logged = [
+        f"{row.at:%Y-%m-%dT%H:%M:%SZ} {row.kind} {row.url} status {row.status}"
+        f" content-type {row.content_type or '-'}"
+        for row in attempts
+    ]
+    if attempts:
+        first = attempts[0]
         if page is not None and page.page_headers:
-            headers = dict(page.page_headers)
-        return _Source(logged.url, logged.status or 200, headers, logged.at)
+            headers, headers_from = dict(page.page_headers), "the article's page headers"
+        elif first.content_type:
+            headers = {"content-type": first.content_type}
+            headers_from = "the fetch log's content type"
+        else:
+            headers, headers_from = {}, "nothing (none were kept)"
+        return _Source(first.url, first.status or 200, headers, first.at, headers_from, logged)
     assert page is not None
     url, status, headers, at = page
-    return _Source(url or "", status or 200, headers or {}, at or utcnow())
+    headers_from = "the article's page headers" if headers else "nothing (none were kept)"
+    return _Source(url or "", status or 200, headers or {}, at or utcnow(), headers_from, [])
 
 
 def _history_bodies(engine: Engine) -> set[str]:

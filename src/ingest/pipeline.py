@@ -202,7 +202,7 @@ class Pipeline:
                 return None
             kept: Kept | None = None
             try:
-                kept = self.raw.keep(result)
+                kept = self.raw.keep(result, feed_id=feed_id, article_id=article_id)
             except OSError as exc:
                 log.error("cannot write WARC record for %s: %s", result.url, exc)
             return fetchlog.log_fetch(

@@ -16,10 +16,16 @@ from sqlalchemy.engine import Engine, make_url
 
 from ingest.config import Settings
 from ingest.records import FetchResult
-from ingest.store.raw import Kept, Location, find_original
-from ingest.warc.reader import ArchivedResponse, WarcReadError, read_response
+from ingest.store.raw import Earlier, Kept, Location, find_original, find_revisited
+from ingest.warc.reader import ArchivedResponse, WarcReadError, read_record_id, read_response
 from ingest.warc.recovery import recover
-from ingest.warc.writer import WarcWriter, payload_digest
+from ingest.warc.writer import (
+    SERVER_NOT_MODIFIED,
+    Original,
+    WarcWriter,
+    archived_payload,
+    payload_digest,
+)
 
 if TYPE_CHECKING:
     from ingest.store.articles import StoredPage
@@ -50,18 +56,28 @@ class RawArchive:
         if self.enabled and self.folder.is_dir():
             recover(self.folder)  # files a crashed writer left: cut back to whole records
 
-    def keep(self, result: FetchResult) -> Kept | None:
-        """Write `result` as WARC records; None when it got no response worth keeping."""
+    def keep(
+        self, result: FetchResult, *, feed_id: int | None = None, article_id: int | None = None
+    ) -> Kept | None:
+        """Write `result` as WARC records; None when it got no response worth keeping. A 304
+        refers to the response of this feed or article page it confirms; a whole payload
+        archived before is not written again (both are `revisit` records)."""
         if not self.enabled or result.exchange is None:
             return None
+        payload = archived_payload(result)
+        earlier: Earlier | None = None
+        if result.not_modified:
+            earlier = find_revisited(self.engine, feed_id=feed_id, article_id=article_id)
+        elif payload is not None and not result.exchange.truncated:
+            earlier = find_original(self.engine, payload_digest(payload))
         original = None
-        if result.body is not None and not result.not_modified:
-            payload = result.exchange.wire_body or result.body
-            original = find_original(self.engine, payload_digest(payload))
-        written = self.writer().write(result, original[1] if original else None)
+        if earlier is not None:
+            record_id = read_record_id(self.folder, earlier.warc_file, earlier.offset)
+            original = Original(earlier.uri, earlier.fetched_at, record_id)
+        written = self.writer().write(result, original)
         if written is None:
             return None
-        return Kept(written, original[0] if original else None)
+        return Kept(written, earlier.id if earlier else None)
 
     def writer(self) -> WarcWriter:
         """This process's writer, opened (and crashed files repaired) on first use."""
@@ -76,10 +92,11 @@ class RawArchive:
 
 
 def read_located(folder: Path, record: Location, payload: Location | None) -> ArchivedResponse:
-    """The response at a stored location; a revisit gets the payload of the response it
-    repeats (its own headers stay: they are what this fetch received)."""
+    """The response at a stored location; a revisit of a repeated payload gets the payload of
+    the response it repeats (its own headers stay: they are what this fetch received), a 304
+    stays as it came, without a body."""
     response = read_response(folder, record.warc_file, record.offset, record.length)
-    if payload is None:
+    if payload is None or response.profile == SERVER_NOT_MODIFIED:
         return response
     original = read_response(folder, payload.warc_file, payload.offset, payload.length)
     return replace(response, body=original.body, payload_digest=original.payload_digest)
@@ -104,6 +121,11 @@ def http_message(folder: Path, page: StoredPage) -> bytes:
     alone: no headers were kept. WarcReadError when the record cannot be read back."""
     if page.raw is None:
         return page.legacy_body or b""
-    response = read_located(folder, *page.raw)
+    return message_of(read_located(folder, *page.raw))
+
+
+def message_of(response: ArchivedResponse) -> bytes:
+    """The status line and headers as received, a blank line, then the body (content coding
+    removed), as bytes."""
     head = [response.status_line, *(f"{name}: {value}" for name, value in response.headers)]
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace") + response.body

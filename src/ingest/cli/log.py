@@ -7,9 +7,10 @@ from typing import Annotated, Any
 import typer
 
 from ingest.cli.output import Format, print_json, print_table
+from ingest.errors import UsageError
 from ingest.redact import redact_url
 from ingest.store import feeds as feed_store
-from ingest.store.fetchlog import recent_fetches
+from ingest.store.fetchlog import logged_response, recent_fetches
 from ingest.store.models import FetchLog
 
 
@@ -28,10 +29,21 @@ def log(
     failed: Annotated[bool, typer.Option("--failed", help="Only failed attempts.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 50,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    raw: Annotated[
+        int | None,
+        typer.Option(
+            "--raw",
+            help="Print the response attempt ID received (headers and body), as archived.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Show recent fetch attempts: URL, status, bytes, request time (ms), time waiting for the
-    host's turn before it (wait ms) and error class."""
+    """Show recent fetch attempts (feeds, pages and robots.txt): id, URL, status, bytes,
+    request time (ms), time waiting for the host's turn before it (wait ms) and error class."""
     engine = ctx.obj.reader
+    if raw is not None:
+        _print_raw(ctx, raw)
+        return
     feed_id = feed_store.resolve_feed(engine, feed) if feed is not None else None
     rows = recent_fetches(engine, feed_id=feed_id, failed=failed, limit=limit)
     if format is Format.json:
@@ -39,9 +51,10 @@ def log(
         return
     print_table(
         None,
-        ["at", "kind", "url", "status", "bytes", "ms", "wait ms", "error"],
+        ["id", "at", "kind", "url", "status", "bytes", "ms", "wait ms", "error"],
         [
             (
+                row.id,
                 f"{row.at:%Y-%m-%d %H:%M:%S}",
                 row.kind,
                 redact_url(row.url),
@@ -54,6 +67,19 @@ def log(
             for row in rows
         ],
     )
+
+
+def _print_raw(ctx: typer.Context, log_id: int) -> None:
+    from ingest.cli.raw import print_response
+
+    found = logged_response(ctx.obj.reader, log_id)
+    if found is None:
+        raise UsageError(f"no fetch attempt {log_id} in the log")
+    row, location = found
+    if location is None:
+        why = row.error_class or "its body was not read"
+        raise UsageError(f"fetch attempt {log_id} has no archived response ({why})")
+    print_response(ctx.obj.settings, *location)
 
 
 def log_record(row: FetchLog) -> dict[str, Any]:

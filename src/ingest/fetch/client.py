@@ -73,11 +73,15 @@ class _Hop:
     bytes_read: int = 0
     peer: str | None = None  # the server's IP address
     exchange: Exchange | None = None
-    wire: list[bytes] | None = None  # content-coded chunks, kept when a coding is applied
+    # the payload as received, for the archive, when it is not `body`: content-coded chunks,
+    # or an error response's body
+    wire: list[bytes] | None = None
+    cut: str | None = None  # why `wire` is not the whole payload (WARC-Truncated)
 
     def fail(self, error_class: ErrorClass, error: str) -> _Hop:
+        """No usable body: nothing of a body read so far is kept."""
         self.error_class, self.error = error_class, error
-        self.body = None
+        self.body, self.wire = None, None
         return self
 
 
@@ -365,7 +369,10 @@ class Fetcher:
                     hop.exchange = _exchange_of(response)
                     await _read(response, plan, hop)
         except TimeoutError:
-            hop.fail(ErrorClass.TIMEOUT, f"no complete response within {plan.timeout:g} s")
+            if hop.error_class is None:
+                hop.fail(ErrorClass.TIMEOUT, f"no complete response within {plan.timeout:g} s")
+            else:  # reading an error response's body: the status said it all
+                hop.cut = "time"
         except aiohttp.InvalidURL as exc:  # e.g. legacy IPv4 spellings such as 127.1
             hop.fail(ErrorClass.BLOCKED, f"invalid URL: {exc}")
         except aiohttp.ClientPayloadError as exc:
@@ -387,6 +394,7 @@ async def _read(response: aiohttp.ClientResponse, plan: _Plan, hop: _Hop) -> Non
     error = classify_status(status, hop.headers)
     if error is not None:
         hop.fail(error, f"HTTP {status} {response.reason or ''}".rstrip())
+        await _read_error_body(response, plan, hop)
         return
     if status in REDIRECT_STATUSES:
         if "location" not in hop.headers:
@@ -422,6 +430,36 @@ async def _read(response: aiohttp.ClientResponse, plan: _Plan, hop: _Hop) -> Non
         hop.fail(ErrorClass.NETWORK, str(exc))
 
 
+async def _read_error_body(response: aiohttp.ClientResponse, plan: _Plan, hop: _Hop) -> None:
+    """An error response's body, for the archive only (the fetch failed whatever it says):
+    read under the same cap as any body (on its decoded size); what is over the cap is left
+    out (all of a content-coded chunk, the excess of a plain one) and `hop.cut` says why."""
+    hop.wire = []
+    coding = hop.headers.get("content-encoding", "")
+    kept = 0
+    try:
+        decoder = BoundedDecoder(coding, plan.cap)
+        async for chunk in response.content.iter_any():
+            hop.bytes_read += len(chunk)
+            try:
+                decoder.feed(chunk)
+            except BodyTooLarge:
+                if coding.strip().lower() in ("", "identity"):
+                    hop.wire.append(chunk[: plan.cap - kept])
+                raise
+            hop.wire.append(chunk)
+            kept += len(chunk)
+        decoder.finish()
+    except BodyTooLarge:
+        hop.cut = "length"
+    except IncompleteBody:
+        pass  # all the server sent, kept as sent
+    except DecodeError:
+        hop.cut = "unspecified"  # not read further: its content coding is broken or unknown
+    except (aiohttp.ClientError, OSError):
+        hop.cut = "disconnect"
+
+
 def _peer(response: aiohttp.ClientResponse) -> str | None:
     """The IP address the response came from (pooled connections included)."""
     transport = response.connection.transport if response.connection else None
@@ -447,9 +485,9 @@ def _exchange_of(response: aiohttp.ClientResponse) -> Exchange:
 
 
 def _with_wire(hop: _Hop) -> Exchange | None:
-    if hop.exchange is None or hop.wire is None or hop.body is None:
+    if hop.exchange is None or hop.wire is None:
         return hop.exchange
-    return replace(hop.exchange, wire_body=b"".join(hop.wire))
+    return replace(hop.exchange, wire_body=b"".join(hop.wire), truncated=hop.cut)
 
 
 def _lower_headers(headers: CIMultiDictProxy[str]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from ingest.dedupe import Thresholds, features
 from ingest.records import Extracted, FetchResult, Validators
 from ingest.store.blobs import get_blob
 from ingest.store.engine import reading
-from ingest.store.models import Article, Entry, PageQueue, utcnow
+from ingest.store.models import Article, Entry, PageQueue, RawResponse, utcnow
 from ingest.store.raw import Location, locate
 from ingest.store.revisions import add_revision
 from ingest.store.similar import index_text, link_article
@@ -399,9 +399,15 @@ def reextract_candidates(
     engine: Engine, article_ids: Sequence[int] | None, *, outdated_than: str | None
 ) -> list[int]:
     """Articles with an archived page (those named, or all); with `outdated_than`, only those
-    extracted by another extractor version (or before versions were recorded)."""
-    kept = sa.or_(Article.page_raw_id.is_not(None), Article.page_blob.is_not(None))
-    query = sa.select(Article.id).where(kept).order_by(Article.id)
+    extracted by another extractor version (or before versions were recorded). A page that
+    answered an error (its response is archived too) has no article in it."""
+    kept = sa.or_(RawResponse.status < 400, Article.page_blob.is_not(None))
+    query = (
+        sa.select(Article.id)
+        .outerjoin(RawResponse, RawResponse.id == Article.page_raw_id)
+        .where(kept)
+        .order_by(Article.id)
+    )
     if article_ids is not None:
         query = query.where(Article.id.in_(list(article_ids)))
     if outdated_than is not None:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from ingest.records import FetchResult
 from ingest.store.engine import reading
 from ingest.store.models import Entry, FetchLog, utcnow
-from ingest.store.raw import Kept, add_raw
+from ingest.store.raw import Kept, Location, add_raw, locate
 
 
 def log_fetch(
@@ -61,6 +61,18 @@ def recent_fetches(
     # A read: DEFERRED, so `ingest log` never waits for (or blocks) a running fetch's writes.
     with reading(engine) as conn:
         return [FetchLog.model_validate(dict(row)) for row in conn.execute(query).mappings()]
+
+
+def logged_response(
+    engine: Engine, log_id: int
+) -> tuple[FetchLog, tuple[Location, Location | None] | None] | None:
+    """An attempt and where its response is archived (None: no response was kept)."""
+    with reading(engine) as conn:
+        row = conn.execute(sa.select(FetchLog).where(FetchLog.id == log_id)).mappings().first()
+        if row is None:
+            return None
+        raw = locate(conn, row["raw_id"]) if row["raw_id"] is not None else None
+    return FetchLog.model_validate(dict(row)), raw
 
 
 def fetched_by_daemons(engine: Engine, since: datetime) -> dict[int, datetime]:

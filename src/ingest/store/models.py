@@ -240,7 +240,7 @@ class FetchLog(SQLModel, table=True):
     __tablename__ = "fetch_log"
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
-    kind: str  # feed | page
+    kind: str  # feed | page | robots
     url: str
     feed_id: int | None = Field(default=None, index=True)
     article_id: int | None = None

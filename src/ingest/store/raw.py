@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 
 from ingest.store.engine import reading
 from ingest.store.filters import ArticleFilter, apply_filter
-from ingest.store.models import Article, RawResponse
-from ingest.warc.writer import Original, Written
+from ingest.store.models import Article, FetchLog, RawResponse
+from ingest.warc.writer import Written
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,17 +23,67 @@ class Kept:
     refers_to: int | None = None
 
 
-def find_original(engine: Engine, digest: str) -> tuple[int, Original] | None:
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """An archived response (with a payload) that a new revisit record refers to."""
+
+    id: int
+    uri: str
+    fetched_at: datetime
+    warc_file: str
+    offset: int
+
+
+_EARLIER = (
+    RawResponse.id,
+    RawResponse.uri,
+    RawResponse.fetched_at,
+    RawResponse.warc_file,
+    RawResponse.offset,
+)
+
+
+def find_original(engine: Engine, digest: str) -> Earlier | None:
     """The first archived response with this payload digest (digest dedupe)."""
     query = (
-        sa.select(RawResponse.id, RawResponse.uri, RawResponse.fetched_at)
+        sa.select(*_EARLIER)
         .where(RawResponse.payload_digest == digest, RawResponse.record_type == "response")
         .order_by(RawResponse.id)
         .limit(1)
     )
     with reading(engine) as conn:
         row = conn.execute(query).first()
-    return None if row is None else (row.id, Original(row.uri, row.fetched_at))
+    return None if row is None else Earlier(*row)
+
+
+def find_revisited(
+    engine: Engine, *, feed_id: int | None = None, article_id: int | None = None
+) -> Earlier | None:
+    """The response a 304 for this feed or article page confirms: the payload behind the last
+    response archived for it (whose validators were sent); a 304 before it refers to it too."""
+    if feed_id is not None:
+        last = (
+            sa.select(FetchLog.raw_id)
+            .where(FetchLog.feed_id == feed_id, FetchLog.kind == "feed")
+            .where(FetchLog.raw_id.is_not(None), FetchLog.status < 400)
+            .order_by(FetchLog.id.desc())
+            .limit(1)
+        )
+    elif article_id is not None:
+        last = sa.select(Article.page_raw_id).where(Article.id == article_id)
+    else:
+        return None
+    with reading(engine) as conn:
+        row = conn.execute(
+            sa.select(RawResponse.id, RawResponse.refers_to, RawResponse.record_type).where(
+                RawResponse.id == last.scalar_subquery(), RawResponse.status < 400
+            )
+        ).first()
+        if row is None or (row.refers_to is None and row.record_type != "response"):
+            return None  # a 304 whose own original is not known
+        target = row.id if row.refers_to is None else row.refers_to
+        found = conn.execute(sa.select(*_EARLIER).where(RawResponse.id == target)).first()
+    return None if found is None else Earlier(*found)
 
 
 def add_raw(conn: sa.Connection, kept: Kept) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,8 @@ class ArchivedResponse:
     headers: list[tuple[str, str]]  # as received
     payload_digest: str | None
     body: bytes  # content coding removed (what parsers and extractors read)
+    profile: str | None = None  # a revisit's WARC-Profile
+    truncated: str | None = None  # WARC-Truncated: the payload is not whole
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
@@ -50,4 +53,17 @@ def read_response(folder: Path, warc_file: str, offset: int, length: int) -> Arc
         headers=list(http.headers) if http else [],
         payload_digest=record.rec_headers.get_header("WARC-Payload-Digest"),
         body=body,
+        profile=record.rec_headers.get_header("WARC-Profile"),
+        truncated=record.rec_headers.get_header("WARC-Truncated"),
     )
+
+
+def read_record_id(folder: Path, warc_file: str, offset: int) -> str | None:
+    """The WARC-Record-ID of the record at `offset` (its header only); None when unreadable."""
+    try:
+        with (folder / warc_file).open("rb") as stream:
+            stream.seek(offset)
+            record = next(iter(ArchiveIterator(stream)))
+            return record.rec_headers.get_header("WARC-Record-ID")
+    except (OSError, StopIteration, ValueError, EOFError, zlib.error):
+        return None

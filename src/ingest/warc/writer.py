@@ -1,7 +1,8 @@
 """Writing WARC/1.1 files with warcio: one open file per writer, records never interleaved.
 
-Each fetch becomes a `response` (or `revisit`) record followed by its `request` record, each
-its own gzip member, flushed before the archive database points at it. A file is named for
+Each fetch becomes a `response` (or `revisit`) record followed by its `request` record (or,
+for a response archived before WARC storage, a `metadata` record saying so), each its own gzip
+member, flushed before the archive database points at it. A file is named for
 its host, process and a random tag, so writers on one host or on nodes sharing storage never
 write into one file; it is created 0600 and rotated past `max_bytes`. While a file is open its
 writer holds an exclusive lock on it and a marker under `.open/`: a marker whose file nobody
@@ -23,6 +24,7 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from warcio.recordbuilder import RecordBuilder
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.utils import Digester
@@ -39,6 +41,15 @@ IDENTICAL_PAYLOAD = RecordBuilder.REVISIT_PROFILE_1_1
 DECHUNKED = "X-Archive-Orig-Transfer-Encoding"
 
 
+def archived_payload(result: FetchResult) -> bytes | None:
+    """The payload a response record keeps: the bytes as received (content coding included;
+    an error response's body too), None when there is none (no response, a 304)."""
+    exchange = result.exchange
+    if exchange is not None and exchange.wire_body is not None:
+        return exchange.wire_body
+    return result.body
+
+
 def payload_digest(payload: bytes) -> str:
     """The WARC-Payload-Digest of `payload` (sha1, base32), the key of digest dedupe."""
     digester = Digester("sha1")
@@ -48,10 +59,20 @@ def payload_digest(payload: bytes) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Original:
-    """An archived response whose payload a new one repeats (a revisit refers to it)."""
+    """An archived response a revisit refers to: one whose payload a new response repeats,
+    or the one a 304 says is still current."""
 
     uri: str
     at: datetime
+    record_id: str | None = None  # its WARC-Record-ID, when its record could be read
+
+    def refers_to(self) -> dict[str, str]:
+        """The WARC/1.1 fields naming it in a revisit record."""
+        fields = {
+            "WARC-Refers-To-Target-URI": self.uri,
+            "WARC-Refers-To-Date": datetime_to_iso_date(self.at),
+        }
+        return fields | ({"WARC-Refers-To": self.record_id} if self.record_id else {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,55 +110,51 @@ class WarcWriter:
         original: Original | None = None,
         *,
         at: datetime | None = None,
-        request: bool = True,
+        about: list[tuple[str, str]] | None = None,
     ) -> Written | None:
-        """Archive a fetch that got a response: a 304 or a repeated payload (`original`) as a
-        `revisit`, anything else with a body as a `response`; None when there is nothing to
-        keep (no response, or an error whose body was not read). `at` and `request=False`
-        are for responses archived earlier, whose request was not kept."""
+        """Archive a fetch that got a response: a 304 as a `revisit` of the response it confirms
+        (`original`, when known), a repeated payload as a `revisit` of `original`, anything else
+        as a `response` (error responses too); None when there is nothing to keep (no response,
+        or a body that was not read). `at` and `about` are for responses archived earlier whose
+        request was not recorded: `about` (WARC fields) goes in a `metadata` record instead."""
         exchange = result.exchange
         if exchange is None or result.status is None:
             return None
-        if result.body is None and not result.not_modified:
+        payload = archived_payload(result)
+        if payload is None and not result.not_modified:
             return None
         at = (at or datetime.now(UTC)).replace(microsecond=0)
-        payload = b"" if result.body is None else exchange.wire_body or result.body
-        digest = payload_digest(payload) if result.body is not None else None
+        digest = payload_digest(payload) if payload is not None else None
         build = RecordBuilder(warc_version="1.1")
         date = {"WARC-Date": datetime_to_iso_date(at)}
         http = _response_head(exchange, result.status)
-        if result.not_modified:
+        if result.not_modified or original is not None:
+            profile = SERVER_NOT_MODIFIED if result.not_modified else IDENTICAL_PAYLOAD
+            refers = original.refers_to() if original else {}
             record = build.create_warc_record(
                 exchange.url,
                 "revisit",
                 http_headers=http,
-                warc_headers_dict=date | {"WARC-Profile": SERVER_NOT_MODIFIED},
+                warc_headers_dict=date | {"WARC-Profile": profile} | refers,
             )
-            record.rec_headers.remove_header("WARC-Payload-Digest")  # no payload was sent
-        elif original is not None:
-            record = build.create_revisit_record(
-                exchange.url,
-                digest,
-                original.uri,
-                datetime_to_iso_date(original.at),
-                http_headers=http,
-                warc_headers_dict=date,
-            )
+            record.rec_headers.remove_header("WARC-Payload-Digest")  # of no payload: none here
+            if digest is not None:  # the payload it repeats
+                record.rec_headers.add_header("WARC-Payload-Digest", digest)
         else:
+            cut = {"WARC-Truncated": exchange.truncated} if exchange.truncated else {}
             record = build.create_warc_record(
                 exchange.url,
                 "response",
-                payload=io.BytesIO(payload),
-                length=len(payload),
+                payload=io.BytesIO(payload or b""),
+                length=len(payload or b""),
                 http_headers=http,
-                warc_headers_dict=date,
+                warc_headers_dict=date | cut,
             )
-        concurrent = {"WARC-Concurrent-To": record.rec_headers.get_header("WARC-Record-ID")}
-        sent = build.create_warc_record(
-            exchange.url,
-            "request",
-            http_headers=_request_head(exchange),
-            warc_headers_dict=date | concurrent,
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        after = (
+            _request(build, exchange, date | {"WARC-Concurrent-To": record_id})
+            if about is None
+            else _metadata(build, exchange.url, about, date | {"WARC-Refers-To": record_id})
         )
         with self._lock:
             out = self._current()
@@ -145,8 +162,7 @@ class WarcWriter:
             offset = out.tell()
             writer.write_record(record)
             length = out.tell() - offset
-            if request:
-                writer.write_record(sent)
+            writer.write_record(after)
             out.flush()
             written = Written(
                 self._name, offset, length, digest, record.rec_type, exchange.url, result.status, at
@@ -191,6 +207,26 @@ class WarcWriter:
         (self.folder / OPEN_DIR / self._name).unlink(missing_ok=True)
         self._file.close()  # releases the lock
         self._file = None
+
+
+def _request(build: RecordBuilder, exchange: Exchange, fields: dict[str, str]) -> ArcWarcRecord:
+    return build.create_warc_record(
+        exchange.url, "request", http_headers=_request_head(exchange), warc_headers_dict=fields
+    )
+
+
+def _metadata(
+    build: RecordBuilder, uri: str, about: list[tuple[str, str]], fields: dict[str, str]
+) -> ArcWarcRecord:
+    text = "".join(f"{name}: {value}\r\n" for name, value in about).encode()
+    return build.create_warc_record(
+        uri,
+        "metadata",
+        payload=io.BytesIO(text),
+        length=len(text),
+        warc_content_type="application/warc-fields",
+        warc_headers_dict=fields,
+    )
 
 
 def _response_head(exchange: Exchange, status: int) -> StatusAndHeaders:
