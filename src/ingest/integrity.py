@@ -1,11 +1,13 @@
 """`ingest check`: is the archive whole? The database, the raw responses, and what links them.
 
 Checks, each a list of problems (empty: fine): the database's own consistency (SQLite
-`integrity_check`, foreign keys and the search index; PostgreSQL enforces those itself), every
+`integrity_check`, foreign keys and the search index; on PostgreSQL the same questions in plain
+SQL, see `store.pgcheck`), every
 raw reference (its file exists, the record at its offset is the one the database names, and the
 payload matches its digest), and orphans (WARC records no row points to, files a crash left
 open, raw bodies in the database nothing uses). `repair` does what is safe: finish crash
-repairs of WARC files, rebuild the search index, drop orphaned database bodies.
+repairs of WARC files, rebuild the search index (and invalid PostgreSQL indexes), drop orphaned
+database bodies.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from ingest.store.engine import reading
 from ingest.store.models import Article, Blob, Entry, FetchLog, RawResponse, Revision
+from ingest.store.pgcheck import check_postgres, repair_postgres
 from ingest.warc.recovery import OPEN_DIR, QUARANTINE_DIR, recover
 from ingest.warc.writer import payload_digest
 
@@ -91,8 +94,9 @@ def _unreadable(problem: str) -> bool:
 def database_problems(engine: Engine) -> list[str]:
     """What the database itself reports as broken."""
     problems: list[str] = []
-    if engine.dialect.name != "sqlite":
-        return problems  # PostgreSQL keeps its constraints itself; amcheck for its indexes
+    if engine.dialect.name == "postgresql":
+        with reading(engine) as conn:
+            return check_postgres(conn).problems
     try:
         with reading(engine) as conn:
             for (line,) in conn.exec_driver_sql("PRAGMA integrity_check"):
@@ -238,6 +242,7 @@ class Repaired:
     warc_files: int = 0
     search_index: bool = False
     blobs_dropped: int = 0
+    postgres: list[str] = field(default_factory=list)  # what was rebuilt or recomputed there
 
 
 def repair(engine: Engine, folder: Path, report: Report, *, drop_blobs: bool) -> Repaired:
@@ -250,6 +255,10 @@ def repair(engine: Engine, folder: Path, report: Report, *, drop_blobs: bool) ->
         with engine.begin() as conn:
             conn.exec_driver_sql("INSERT INTO article_fts(article_fts) VALUES ('rebuild')")
         done.search_index = True
+    if engine.dialect.name == "postgresql" and report.database:
+        with engine.begin() as conn:
+            done.postgres = repair_postgres(conn, check_postgres(conn))
+        done.search_index = any("search" in line for line in done.postgres)
     if drop_blobs and report.orphan_blobs:
         with engine.begin() as conn:
             for start in range(0, len(report.orphan_blobs), 500):

@@ -99,6 +99,7 @@ def check_command(
             f"repaired: {done.warc_files} WARC files cut back,"
             f" search index {'rebuilt' if done.search_index else 'fine'},"
             f" {done.blobs_dropped} orphaned bodies dropped"
+            + "".join(f"; {line}" for line in done.postgres)
         )
         report = check(engine, folder)
     print("ok" if report.ok else "problems found")
