@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
 
-from ingest.cli.output import Format, print_json, print_table
-from ingest.errors import UsageError
+from ingest.cli.output import Format, err, print_json, print_table
+from ingest.errors import StorageError, UsageError
 from ingest.redact import redact_url
 from ingest.store import feeds as feed_store
 from ingest.store.fetchlog import logged_response, recent_fetches
@@ -70,7 +71,10 @@ def log(
 
 
 def _print_raw(ctx: typer.Context, log_id: int) -> None:
-    from ingest.cli.raw import print_response
+    """The response as `show --raw` prints a page (bytes: any charset prints as it was
+    served), and a note on stderr when its body was not kept whole."""
+    from ingest.rawarchive import message_of, read_located, warc_folder
+    from ingest.warc.reader import WarcReadError
 
     found = logged_response(ctx.obj.reader, log_id)
     if found is None:
@@ -79,7 +83,14 @@ def _print_raw(ctx: typer.Context, log_id: int) -> None:
     if location is None:
         why = row.error_class or "its body was not read"
         raise UsageError(f"fetch attempt {log_id} has no archived response ({why})")
-    print_response(ctx.obj.settings, *location)
+    try:
+        response = read_located(warc_folder(ctx.obj.settings), *location)
+    except WarcReadError as exc:
+        raise StorageError(f"cannot read the raw response: {exc} (run `ingest check`)") from None
+    sys.stdout.buffer.write(message_of(response))
+    sys.stdout.flush()
+    if response.truncated:
+        err.print(f"note: the body was not kept whole (WARC-Truncated: {response.truncated})")
 
 
 def log_record(row: FetchLog) -> dict[str, Any]:
