@@ -184,6 +184,7 @@ def test_pages_held_back_by_a_retry_after_are_not_attempts_and_go_when_it_ends(
     feed_id = archive.add(web.url("/feed.rss"))
     [report] = archive.fetch().reports
     assert report.status == "ok" and report.full == 0 and report.fallback == 1, report
+    assert any(note.startswith("pages held back until") for note in report.notes), report
     assert web.page_hits() == 1  # the 503; the other two were never sent
     [asked] = [row for row in archive.log(feed_id=feed_id) if row.kind == "page"]
     assert (asked.status, asked.error_class) == (503, "rate_limited")  # no rows for the others

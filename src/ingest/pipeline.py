@@ -274,7 +274,9 @@ class Pipeline:
                             feeds.complete_feed, self.engine, self.owner, state.id, values
                         )
                     else:
-                        report.notes.append(f"pages held back (Retry-After) until {when:%H:%M:%S}")
+                        report.notes.append(
+                            f"pages held back until {when:%H:%M:%S} UTC (Retry-After)"
+                        )
                     break
                 work.resume()
                 working = True
