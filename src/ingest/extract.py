@@ -28,6 +28,21 @@ from ingest.update.prepare import page_text
 RULES = 1
 EXTRACTOR = f"trafilatura {trafilatura_version}; ingest rules {RULES}"
 
+# Characters of the text the language is told from: enough for any language, and the cost of
+# py3langid grows with the length
+LANGUAGE_SAMPLE = 3000
+
+# How trafilatura is called (benchmarks/run.py times trafilatura alone with the same options)
+TRAFILATURA_OPTIONS: dict[str, object] = {
+    "with_metadata": True,
+    "include_comments": False,  # default True: extracts reader comments too; we never keep them
+    "favor_precision": True,
+    "deduplicate": False,  # its cache spans documents: it would cut text seen on earlier pages
+    "include_links": False,
+    "include_tables": True,
+    "output_format": "python",
+}
+
 # In-body cross-links ("SEE ALSO: <link to another story>") belong to the page, not to the
 # article, and trafilatura keeps them. A paragraph starting with one of these labels (compared
 # case-insensitively) is dropped; a real sentence rarely starts with a label and a colon.
@@ -84,17 +99,7 @@ def extract_article(html: str, url: str) -> Extracted | None:
         return None
     published = _meta_published(tree)
     _drop_source_crosslinks(tree)
-    document = bare_extraction(
-        tree,
-        url=url,
-        with_metadata=True,
-        include_comments=False,  # default True: extracts reader comments too; we never keep them
-        favor_precision=True,
-        deduplicate=False,  # its cache spans documents: it would cut text seen on earlier pages
-        include_links=False,
-        include_tables=True,
-        output_format="python",
-    )
+    document = bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
     if document is None or document.body is None:
         return None
     text = "\n".join(
@@ -112,7 +117,7 @@ def extract_article(html: str, url: str) -> Extracted | None:
             author=document.author or None,
             published=published,
             sitename=document.sitename or None,
-            language=py3langid.classify(text)[0],
+            language=py3langid.classify(text[:LANGUAGE_SAMPLE])[0],
             description=document.description or None,
             image=safe_http_url(document.image, url),  # og:image may say javascript: or data:
             categories=tuple(document.categories or ()),
