@@ -274,6 +274,11 @@ def test_api_pages_and_atom_on_postgresql(pg_url: str, site: Site, tmp_path: Pat
             assert served.get("/api/search?q=" + quote(query))[0] in (200, 400)
         assert served.fetch(f"/articles/{hit['id']}")[0] == 200
         assert served.fetch("/feeds/1.atom")[0] == 200
+        assert served.get(f"/api/articles/{hit['id']}/raw")[1]["status_line"].endswith("200 OK")
+        whole = served.get("/api/feeds/1/articles")[1]["articles"]
+        first = served.get("/api/feeds/1/articles?limit=2")[1]
+        rest = served.get(f"/api/feeds/1/articles?after={first['next']}")[1]["articles"]
+        assert len(whole) == 3 and first["articles"] + rest == whole  # keyset on PostgreSQL
     finally:
         proc.terminate()
         proc.wait(10)

@@ -13,10 +13,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from ingest.store import feeds
+from ingest.store import feeds, listing
 from ingest.store.blobs import get_blob, put_blob
 from ingest.store.engine import open_archive
-from ingest.store.models import Blob, Feed, FeedAlias, SQLModel
+from ingest.store.models import Article, Blob, Entry, Feed, FeedAlias, SQLModel
 from ingest.store.search import is_index_object
 
 
@@ -270,3 +270,40 @@ def test_upgrading_an_0009_archive_moves_page_work_to_the_queue_table(db_url: st
     assert not columns & {"next_check_at", "lease_owner", "lease_until", "retry_count"}
     claimed = queue.claim_due_articles(engine, "me", lease=timedelta(minutes=5), limit=10)
     assert [a.id for a in claimed] == [1]  # due, and its lease (expired in 2026-01) is free
+
+
+def _feed_pages(engine: Engine, feed_id: int, limit: int) -> list[list[str]]:
+    pages, before = [], None
+    while page := listing.feed_articles(engine, feed_id, before=before, limit=limit):
+        pages.append([row["title"] for row in page])
+        before = page[-1]["entry_id"]
+    return pages
+
+
+def _check_feed_keyset(engine: Engine) -> None:
+    """Two polls of three entries (each poll's entries first seen together): pages of two
+    follow the feed's order, newest poll first, the later entry first within a poll."""
+    feed_id, _ = feeds.add_feed(engine, "http://example.org/feed")
+    polls = (datetime(2018, 7, 1, tzinfo=UTC), datetime(2018, 7, 2, tzinfo=UTC))
+    with engine.begin() as conn:
+        for poll, seen in enumerate(polls):
+            for item in range(3):
+                name = f"poll{poll}-item{item}"
+                article = conn.execute(sa.insert(Article).values(title=name)).inserted_primary_key
+                conn.execute(
+                    sa.insert(Entry).values(
+                        feed_id=feed_id, key=name, article_id=article[0], first_seen=seen
+                    )
+                )
+    expected = [f"poll{poll}-item{item}" for poll in (1, 0) for item in (2, 1, 0)]
+    assert [title for page in _feed_pages(engine, feed_id, 6) for title in page] == expected
+    assert _feed_pages(engine, feed_id, 2) == [expected[0:2], expected[2:4], expected[4:6]]
+
+
+def test_a_feeds_articles_are_keyset_paged_in_the_feeds_order(engine: Engine) -> None:
+    _check_feed_keyset(engine)
+
+
+@pytest.mark.postgres
+def test_a_feeds_articles_are_keyset_paged_on_postgresql(pg_url: str) -> None:
+    _check_feed_keyset(open_archive(pg_url))

@@ -186,21 +186,35 @@ def feed_articles(
     columns: list[Any] = [*SUMMARY_COLUMNS, Article.updated_at]
     if text_chars:
         columns.append(_cut(Article.text, text_chars))
-    recent = sa.select(Entry.article_id, Entry.first_seen, Entry.id).where(Entry.feed_id == feed_id)
-    if before is not None:
-        anchor = sa.select(Entry.first_seen).where(Entry.id == before).scalar_subquery()
-        recent = recent.where(sa.tuple_(Entry.first_seen, Entry.id) < sa.tuple_(anchor, before))
-    recent = (  # the entries first: no article row is read for the ones not shown
-        recent.order_by(Entry.first_seen.desc(), Entry.id.desc()).limit(limit).subquery()
-    )
+    recent = _feed_entries(feed_id, before, limit)  # first: no article row read for the others
     query = (
         sa.select(*columns, recent.c.id.label("entry_id"))
         .join(recent, recent.c.article_id == Article.id)
         .order_by(recent.c.first_seen.desc(), recent.c.id.desc())
+        .limit(limit)
     )
     with reading(engine) as conn:
         rows = conn.execute(query).mappings().all()
     return [{**_with_text(row, text_chars), "entry_id": row["entry_id"]} for row in rows]
+
+
+def _feed_entries(feed_id: int, before: int | None, limit: int) -> sa.Subquery:
+    """(article_id, first_seen, id) of the feed's `limit` newest entries, or of those after
+    entry `before` in that order. Two index range reads, neither a scan of the newer ones:
+    the entries first seen together with `before` and older by id, then those first seen
+    earlier (a row-value `(first_seen, id) < (…)` is range-read on first_seen alone, so a run
+    of entries first seen together would be read from its newest every page)."""
+    entries = sa.select(Entry.article_id, Entry.first_seen, Entry.id).where(
+        Entry.feed_id == feed_id
+    )
+    newest = (Entry.first_seen.desc(), Entry.id.desc())
+    if before is None:
+        return entries.order_by(*newest).limit(limit).subquery("recent")
+    anchor = sa.select(Entry.first_seen).where(Entry.id == before).scalar_subquery()
+    same = entries.where(Entry.first_seen == anchor, Entry.id < before)
+    earlier = entries.where(Entry.first_seen < anchor)
+    parts = [part.order_by(*newest).limit(limit).subquery() for part in (same, earlier)]
+    return sa.union_all(*(sa.select(part) for part in parts)).subquery("recent")
 
 
 def articles_with_text(
