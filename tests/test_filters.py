@@ -20,7 +20,7 @@ from ingest.store.filters import (
     normalize_site,
     parse_when,
 )
-from ingest.store.models import Article, ArticleFacet, Entry, Feed
+from ingest.store.models import Article, ArticleFacet
 from tests.conftest import Cli
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -66,8 +66,24 @@ def test_languages_and_sites_are_normalized() -> None:
             normalize_site(bad)
 
 
+def _row(table: sa.Table, **values: object) -> dict[str, object]:
+    """`values` plus an empty value for every other required column of `table` as the archive
+    has it (reflected: an archive of an older schema has other required columns)."""
+    for column in table.columns:
+        if column.nullable or column.primary_key or column.server_default is not None:
+            continue
+        if isinstance(column.type, sa.JSON):
+            values.setdefault(column.name, [])
+        elif isinstance(column.type, sa.DateTime):
+            values.setdefault(column.name, datetime(2026, 1, 1))
+        else:
+            values.setdefault(column.name, column.type.python_type())
+    return values
+
+
 def _archive(engine: Engine) -> dict[str, int]:
-    """Six articles, two feeds; returns name → id."""
+    """Six articles, two feeds, written as plain rows into the schema the archive has; returns
+    name → id."""
     rows = {
         "en_a": dict(url="https://a.example/1", language="en", published=datetime(2018, 7, 1)),
         "de_a": dict(url="https://www.a.example/2", language="de", published=datetime(2018, 7, 2)),
@@ -78,24 +94,30 @@ def _archive(engine: Engine) -> dict[str, int]:
     }
     ids: dict[str, int] = {}
     with engine.begin() as conn:
-        feed_one = conn.execute(sa.insert(Feed).values(url="https://f/1")).inserted_primary_key[0]
-        feed_two = conn.execute(sa.insert(Feed).values(url="https://f/2")).inserted_primary_key[0]
+        feed, article, entry = (
+            sa.Table(name, sa.MetaData(), autoload_with=conn)
+            for name in ("feed", "article", "entry")
+        )
+        feed_one, feed_two = (
+            conn.execute(sa.insert(feed).values(_row(feed, url=url))).inserted_primary_key[0]
+            for url in ("https://f/1", "https://f/2")
+        )
         for name, values in rows.items():
-            when = values.pop("published")
-            values["published"] = when and when.replace(tzinfo=UTC)
-            ids[name] = conn.execute(sa.insert(Article).values(**values)).inserted_primary_key[0]
+            row = _row(article, **values)
+            ids[name] = conn.execute(sa.insert(article).values(row)).inserted_primary_key[0]
         conn.execute(
-            sa.update(Article).where(Article.id == ids["dup"]).values(duplicate_of=ids["en_a"])
+            sa.update(article).where(article.c.id == ids["dup"]).values(duplicate_of=ids["en_a"])
         )
         # the page named its canonical URL later: the host is the canonical one's
         conn.execute(
-            sa.update(Article)
-            .where(Article.id == ids["moved"])
+            sa.update(article)
+            .where(article.c.id == ids["moved"])
             .values(canonical_url="HTTPS://WWW.D.Example:8443#top")
         )
-        for feed, names in ((feed_one, ["en_a", "de_a", "dup"]), (feed_two, ["en_a", "us_b"])):
+        for feed_id, names in ((feed_one, ["en_a", "de_a", "dup"]), (feed_two, ["en_a", "us_b"])):
             for name in names:
-                conn.execute(sa.insert(Entry).values(feed_id=feed, key=name, article_id=ids[name]))
+                row = _row(entry, feed_id=feed_id, key=name, article_id=ids[name])
+                conn.execute(sa.insert(entry).values(row))
     ids["feed_one"], ids["feed_two"] = feed_one, feed_two
     return ids
 
