@@ -91,6 +91,70 @@ def test_every_response_is_a_warc_record_with_its_request(
     assert body == load_fixture("sensetime.html", site.base)
 
 
+def test_redirects_followed_are_archived_too(cli: Cli, site: Site, tmp_path: Path) -> None:
+    """A 301 on the way is a response of its own: its record (body included) and request, a
+    row in raw_response, so `ingest check` finds nothing unreferenced."""
+    site.serve("/minimal.rss", "minimal.rss", RSS)
+    moved = b"<html><body>Moved to /minimal.rss</body></html>"
+    site.server.expect_request("/old.rss").respond_with_data(
+        moved, status=301, content_type="text/html", headers={"Location": "/minimal.rss"}
+    )
+    cli("feeds", "add", site.url("/old.rss"))
+    assert cli("fetch", "--no-fulltext").returncode == 0
+    found = []
+    for path in warc_files(tmp_path / "archive" / "warc"):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream, check_digests="raise"):
+                head = dict(record.rec_headers.headers)
+                http = record.http_headers
+                code = http.get_statuscode() if http else ""
+                found.append((head, code, record.content_stream().read()))
+    hops = [
+        (head, code, body)
+        for head, code, body in found
+        if head.get("WARC-Target-URI") == site.url("/old.rss") and head["WARC-Type"] != "request"
+    ]
+    assert hops and {code for _, code, _ in hops} == {"301"}
+    first = next(h for h in hops if h[0]["WARC-Type"] == "response")
+    assert first[2] == moved
+    requests = {h["WARC-Concurrent-To"] for h, _, _ in found if h["WARC-Type"] == "request"}
+    assert all(head["WARC-Record-ID"] in requests for head, _, _ in hops)
+    final = [h for h, _, _ in found if h.get("WARC-Target-URI") == site.url("/minimal.rss")]
+    assert {h["WARC-Type"] for h in final} >= {"response", "request"}
+    checked = cli("check")
+    assert checked.returncode == 0 and "orphan" not in checked.stdout, checked.stdout
+
+
+def test_feeds_add_archives_what_it_fetched(cli: Cli, site: Site, tmp_path: Path) -> None:
+    """The page a feed is discovered from, and a feed that failed at `feeds add`, are
+    responses like any other: archived and logged under the feed."""
+    site.serve_all()
+    site.server.expect_request("/gone.rss").respond_with_data(
+        b"<html>no feed here</html>", status=404, content_type="text/html"
+    )
+    assert cli("feeds", "add", site.url("/")).returncode == 0  # discovers /feed.rss
+    assert cli("feeds", "add", site.url("/gone.rss")).returncode == 0  # added, failing
+    responses = {}
+    for path in warc_files(tmp_path / "archive" / "warc"):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream, check_digests="raise"):
+                if record.rec_type == "response":
+                    uri = record.rec_headers.get_header("WARC-Target-URI")
+                    responses[uri] = (
+                        record.http_headers.get_statuscode(),
+                        record.content_stream().read(),
+                    )
+    assert responses[site.url("/")] == ("200", load_fixture("index.html", site.base))
+    assert responses[site.url("/gone.rss")] == ("404", b"<html>no feed here</html>")
+    assert responses[site.url("/feed.rss")][0] == "200"
+    log = json.loads(cli("log", "--format", "json").stdout)
+    feeds = {f["url"]: f["id"] for f in json.loads(cli("feeds", "list", "-f", "json").stdout)}
+    rows = {row["url"]: row for row in log}
+    assert rows[site.url("/")]["feed_id"] == feeds[site.url("/feed.rss")]
+    assert rows[site.url("/gone.rss")]["feed_id"] == feeds[site.url("/gone.rss")]
+    assert all(rows[url]["raw_id"] is not None for url in (site.url("/"), site.url("/gone.rss")))
+
+
 def conn_article(tmp_path: Path, url: str) -> int:
     with sqlite3.connect(tmp_path / "archive" / "ingest.db") as conn:
         return conn.execute("SELECT id FROM article WHERE url = ?", (url,)).fetchone()[0]

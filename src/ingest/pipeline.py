@@ -193,15 +193,18 @@ class Pipeline:
         article_id: int | None = None,
     ) -> int | None:
         """Archive a response as WARC records, then log the attempt with where they went (one
-        call on the writer thread: the records are flushed before any row points at them).
-        robots.txt fetched on its behalf comes first, as attempts of their own (kind `robots`).
+        call on the writer thread: the records are flushed before any row points at them);
+        the redirects it followed are archived with it. robots.txt fetched on its behalf comes
+        first, as attempts of their own (kind `robots`).
         Returns the raw response's id. A WARC write that fails is logged, the fetch goes on."""
 
         def one(kind: str, result: FetchResult) -> int | None:
             if result.deferred:  # never sent (its host said Retry-After): no attempt, no row
                 return None
             kept: Kept | None = None
+            hops: list[Kept] = []
             try:
+                hops = [k for hop in result.hops if (k := self.raw.keep(hop)) is not None]
                 kept = self.raw.keep(result, feed_id=feed_id, article_id=article_id)
             except OSError as exc:
                 log.error("cannot write WARC record for %s: %s", result.url, exc)
@@ -213,6 +216,7 @@ class Pipeline:
                 article_id=article_id,
                 owner=self.owner,
                 raw=kept,
+                hops=hops,
             )
 
         def run() -> int | None:

@@ -50,6 +50,7 @@ class FetchResult:
     queue_ms: int = 0  # waiting for the host's turn (politeness), not part of duration_ms
     bytes_read: int = 0  # bytes on the wire
     redirects: tuple[tuple[int, str], ...] = ()  # (status, target URL) per hop
+    hops: tuple[FetchResult, ...] = ()  # the redirect responses followed, each archived too
     peer: str | None = None  # the IP address that sent the final response
     exchange: Exchange | None = None  # the last hop as exchanged, when a response arrived
     robots: tuple[FetchResult, ...] = ()  # robots.txt fetched on this request's behalf

@@ -86,7 +86,8 @@ async def subscribe(pipeline: Pipeline, url: str) -> Subscription:
     result = await pipeline.fetcher.fetch_feed(url)
     _refuse_blocked(url, result)
     if not result.ok or result.body is None:
-        added = await _add(pipeline, url, note=f"could not fetch it now: {result.error}")
+        note = f"could not fetch it now: {result.error}"
+        added = await _add(pipeline, url, note=note, unrecorded=[result])
         # a 503's Retry-After binds like one met in a run: the next fetch does not ask again
         await pipeline.db(
             keep_retry_after, pipeline.engine, added.feed_id, url, result, pipeline.settings
@@ -94,25 +95,32 @@ async def subscribe(pipeline: Pipeline, url: str) -> Subscription:
         return added
     parsed = await _parse(pipeline, result)
     if isinstance(parsed, str):
-        return await _add(pipeline, url, note=f"could not parse it now: {parsed}")
+        note = f"could not parse it now: {parsed}"
+        return await _add(pipeline, url, note=note, unrecorded=[result])
     if parsed is not None:
         return await _add(pipeline, url, result, parsed)
     found = await _discover(pipeline, result)
     if not found:
+        await pipeline.log_fetch("feed", result)
         raise UsageError(f"no feed found at {redact_url(url)}")
     feed_url = found[0]
     await _check_discovered(pipeline, feed_url, url)
     note = f"discovered from {redact_url(url)}"
     feed_result = await pipeline.fetcher.fetch_feed(feed_url, origin=url)
     _refuse_blocked(feed_url, feed_result)
+    both = [result, feed_result]
     if not feed_result.ok or feed_result.body is None:
-        return await _add(pipeline, feed_url, note=f"{note}; could not fetch it now")
+        note = f"{note}; could not fetch it now"
+        return await _add(pipeline, feed_url, note=note, unrecorded=both)
     feed_parsed = await _parse(pipeline, feed_result)
     if feed_parsed is None:
+        for fetched in both:
+            await pipeline.log_fetch("feed", fetched)
         raise UsageError(f"{redact_url(feed_url)}, linked from {redact_url(url)}, is not a feed")
     if isinstance(feed_parsed, str):
-        return await _add(pipeline, feed_url, note=f"{note}; could not parse it now")
-    return await _add(pipeline, feed_url, feed_result, feed_parsed, note=note)
+        note = f"{note}; could not parse it now"
+        return await _add(pipeline, feed_url, note=note, unrecorded=both)
+    return await _add(pipeline, feed_url, feed_result, feed_parsed, note=note, unrecorded=[result])
 
 
 def _refuse_blocked(url: str, result: FetchResult) -> None:
@@ -188,8 +196,12 @@ async def _add(
     prepared: PreparedFeed | None = None,
     *,
     note: str | None = None,
+    unrecorded: Sequence[FetchResult] = (),
 ) -> Subscription:
-    """Store the subscription; a new feed whose body was fetched gets it as its first poll."""
+    """Store the subscription; a new feed whose body was fetched gets it as its first poll.
+    Every other response fetched on the way (`unrecorded`: a failed fetch, the page a feed was
+    discovered from; `result` itself when it is no first poll) is logged and archived under the
+    feed, like any attempt."""
     engine = pipeline.engine
     title = prepared.feed.title if prepared else None
     lease = timedelta(seconds=pipeline.settings.lease_seconds)
@@ -213,4 +225,7 @@ async def _add(
                 state, prefetched=result, prepared=prepared, fetch_pages=False
             )
             new = report.new
+            result = None  # recorded as the first poll
+    for fetched in [*unrecorded, *([result] if result is not None else [])]:
+        await pipeline.log_fetch("feed", fetched, feed_id=feed_id)
     return Subscription(feed_id, url, created, note, new)

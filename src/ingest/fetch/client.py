@@ -47,6 +47,7 @@ ROBOTS_ACCEPT = "text/plain, */*;q=0.5"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 ROBOTS_MAX_BYTES = 512 * 1024  # what Google reads of a robots.txt
 ROBOTS_TIMEOUT = 10.0
+ARCHIVED_BODY_SECONDS = 5.0  # an error or redirect body that trickles is cut (WARC-Truncated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,10 @@ class _Hop:
         self.error_class, self.error = error_class, error
         self.body, self.wire = None, None
         return self
+
+    def lead_nowhere(self, error: str) -> None:
+        """A whole redirect response that cannot be followed: kept for the archive as it came."""
+        self.error_class, self.error = ErrorClass.REDIRECTS, error
 
 
 @dataclass(slots=True)
@@ -225,6 +230,7 @@ class Fetcher:
         if validators and validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
         redirects: list[tuple[int, str]] = []
+        hops: list[FetchResult] = []
         seen = {url}
         limit = self._settings.max_redirects
         current = url
@@ -237,16 +243,27 @@ class Fetcher:
             try:
                 target = str(URL(current).join(URL(location)))
             except ValueError:
-                hop.fail(ErrorClass.REDIRECTS, f"unusable Location {location!r}")
+                hop.lead_nowhere(f"unusable Location {location!r}")
                 break
             redirects.append((hop.status, target))
             if target in seen:
-                hop.fail(ErrorClass.REDIRECTS, f"redirect loop at {target}")
+                hop.lead_nowhere(f"redirect loop at {target}")
                 break
             if len(redirects) > limit:
-                hop.fail(ErrorClass.REDIRECTS, f"more than {limit} redirects")
+                hop.lead_nowhere(f"more than {limit} redirects")
                 break
             seen.add(target)
+            hops.append(
+                FetchResult(
+                    current,
+                    current,
+                    hop.status,
+                    hop.headers,
+                    bytes_read=hop.bytes_read,
+                    peer=hop.peer,
+                    exchange=_with_wire(hop),
+                )
+            )
             current = target
         return FetchResult(
             url=url,
@@ -258,6 +275,7 @@ class Fetcher:
             error=hop.error,
             bytes_read=hop.bytes_read,
             redirects=tuple(redirects),
+            hops=tuple(hops),
             queue_ms=round(budget.queued * 1000),
             peer=hop.peer,
             exchange=_with_wire(hop),
@@ -371,7 +389,7 @@ class Fetcher:
         except TimeoutError:
             if hop.error_class is None:
                 hop.fail(ErrorClass.TIMEOUT, f"no complete response within {plan.timeout:g} s")
-            else:  # reading an error response's body: the status said it all
+            else:  # reading an error response's body for the archive: the status said it all
                 hop.cut = "time"
         except aiohttp.InvalidURL as exc:  # e.g. legacy IPv4 spellings such as 127.1
             hop.fail(ErrorClass.BLOCKED, f"invalid URL: {exc}")
@@ -394,11 +412,12 @@ async def _read(response: aiohttp.ClientResponse, plan: _Plan, hop: _Hop) -> Non
     error = classify_status(status, hop.headers)
     if error is not None:
         hop.fail(error, f"HTTP {status} {response.reason or ''}".rstrip())
-        await _read_error_body(response, plan, hop)
+        await _read_archived_body(response, plan, hop)
         return
     if status in REDIRECT_STATUSES:
         if "location" not in hop.headers:
             hop.fail(ErrorClass.REDIRECTS, f"HTTP {status} without Location")
+        await _read_archived_body(response, plan, hop)
         return
     if status == 304:
         return
@@ -430,28 +449,32 @@ async def _read(response: aiohttp.ClientResponse, plan: _Plan, hop: _Hop) -> Non
         hop.fail(ErrorClass.NETWORK, str(exc))
 
 
-async def _read_error_body(response: aiohttp.ClientResponse, plan: _Plan, hop: _Hop) -> None:
-    """An error response's body, for the archive only (the fetch failed whatever it says):
-    read under the same cap as any body (on its decoded size); what is over the cap is left
-    out (all of a content-coded chunk, the excess of a plain one) and `hop.cut` says why."""
+async def _read_archived_body(response: aiohttp.ClientResponse, plan: _Plan, hop: _Hop) -> None:
+    """The body of an error or a redirect response, for the archive only (it is not what was
+    asked for): read under the same cap as any body (on its decoded size) and for at most
+    `ARCHIVED_BODY_SECONDS`; what is left out (past the cap: all of a content-coded chunk, the
+    excess of a plain one) is said by `hop.cut`."""
     hop.wire = []
     coding = hop.headers.get("content-encoding", "")
     kept = 0
     try:
         decoder = BoundedDecoder(coding, plan.cap)
-        async for chunk in response.content.iter_any():
-            hop.bytes_read += len(chunk)
-            try:
-                decoder.feed(chunk)
-            except BodyTooLarge:
-                if coding.strip().lower() in ("", "identity"):
-                    hop.wire.append(chunk[: plan.cap - kept])
-                raise
-            hop.wire.append(chunk)
-            kept += len(chunk)
+        async with asyncio.timeout(ARCHIVED_BODY_SECONDS):
+            async for chunk in response.content.iter_any():
+                hop.bytes_read += len(chunk)
+                try:
+                    decoder.feed(chunk)
+                except BodyTooLarge:
+                    if coding.strip().lower() in ("", "identity"):
+                        hop.wire.append(chunk[: plan.cap - kept])
+                    raise
+                hop.wire.append(chunk)
+                kept += len(chunk)
         decoder.finish()
     except BodyTooLarge:
         hop.cut = "length"
+    except TimeoutError:
+        hop.cut = "time"
     except IncompleteBody:
         pass  # all the server sent, kept as sent
     except DecodeError:

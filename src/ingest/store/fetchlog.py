@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -22,10 +23,14 @@ def log_fetch(
     article_id: int | None = None,
     owner: str | None = None,
     raw: Kept | None = None,
+    hops: Sequence[Kept] = (),
 ) -> int | None:
     """Record an attempt, with where its response went in the WARC archive (`raw`, written
-    just before); returns that response's id, which the article's row points to as well."""
+    just before) and the redirects it followed (`hops`, archived as well); returns that
+    response's id, which the article's row points to as well."""
     with engine.begin() as conn:
+        for hop in hops:
+            add_raw(conn, hop)
         raw_id = add_raw(conn, raw) if raw is not None else None
         conn.execute(
             sa.insert(FetchLog).values(
