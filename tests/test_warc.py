@@ -304,6 +304,8 @@ def test_error_responses_and_robots_txt_are_archived_with_their_requests(
     assert "1 unchanged" in cli("reextract").stderr  # the sensetime page only
     missing = cli("log", "--raw", "999999")
     assert missing.returncode == 2 and "no fetch attempt 999999" in missing.stderr
+    checked = cli("check")  # cut records included: each matches its row and its digest
+    assert checked.returncode == 0 and "orphan" not in checked.stdout, checked.stdout
 
 
 def fetched(url: str, body: bytes, status: int = 200) -> FetchResult:
