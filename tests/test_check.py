@@ -44,12 +44,18 @@ def test_check_finds_and_repairs(archived: Cli) -> None:
             "INSERT INTO article_fts(article_fts, rowid, title, text)"
             " VALUES ('delete', 3, 'x', 'y')"
         )
+        # an earlier version of an item whose body is gone (JSON: no foreign key guards it)
+        conn.execute(
+            "UPDATE entry SET history = json_array(json_object('title', 't', 'body', 'dead',"
+            " 'replaced_at', '2018-07-02T00:00:00Z')) WHERE id = 1"
+        )
     found = archived("check")
     assert found.returncode == 1 and found.stdout.endswith("problems found\n")
     assert "digest sha1:" in found.stdout and "database says sha1:WRONG" in found.stdout
     assert "orphan: 1 records in ingest-" in found.stdout
     assert "orphan: 1 raw bodies in the database nothing uses" in found.stdout
     assert "search index" in found.stdout
+    assert "database: reference: entry 1's history names a missing body dead" in found.stdout
     assert "Traceback" not in found.stderr
     repaired = archived("check", "--repair", "--yes")
     assert "search index rebuilt, 1 orphaned bodies dropped" in repaired.stdout

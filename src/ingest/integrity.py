@@ -62,6 +62,7 @@ def check(engine: Engine, folder: Path) -> Report:
     report.database = database_problems(engine)
     if any(_unreadable(p) for p in report.database):
         return report  # nothing else can be read reliably
+    report.database += missing_history_bodies(engine)
     referenced = _check_raw(engine, folder, report)
     _orphan_records(folder, referenced, report)
     report.orphan_blobs = orphan_blobs(engine)
@@ -113,6 +114,25 @@ def database_problems(engine: Engine) -> list[str]:
     except DBAPIError as exc:
         problems.append(f"cannot read it: {_first_line(exc)}")
     return problems
+
+
+def missing_history_bodies(engine: Engine) -> list[str]:
+    """Entry histories name their earlier versions' bodies inside JSON, where no foreign key
+    guards them: each must still be in the database."""
+    named: dict[str, int] = {}
+    query = sa.select(Entry.id, Entry.history).where(sa.func.json_array_length(Entry.history) > 0)
+    with reading(engine) as conn:
+        for entry_id, history in conn.execute(query.execution_options(yield_per=1000)):
+            for version in history or []:
+                if version.get("body"):
+                    named.setdefault(version["body"], entry_id)
+        hashes = sorted(named)
+        missing = []
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            found = set(conn.execute(sa.select(Blob.hash).where(Blob.hash.in_(chunk))).scalars())
+            missing += [h for h in chunk if h not in found]
+    return [f"reference: entry {named[h]}'s history names a missing body {h}" for h in missing]
 
 
 def _first_line(exc: DBAPIError) -> str:
