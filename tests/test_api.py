@@ -13,7 +13,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import sqlalchemy as sa
 
+from ingest.store import listing
+from ingest.store.engine import open_archive
+from ingest.store.models import Article
+from ingest.web import reads
+from ingest.web.errors import Problem
 from tests.conftest import Cli, Site
 from tests.daemons import free_port, wait_for
 from tests.webarchive import SEED_TITLE, Served, wait_until_serving
@@ -72,6 +78,18 @@ def test_the_original_response_is_described(served: Served) -> None:
     assert status == 200 and re.match(r"HTTP/1\.1 [45]\d\d ", raw["status_line"])
 
 
+def test_an_article_without_an_archived_page_has_no_raw_response(tmp_path: Path) -> None:
+    engine = open_archive(f"sqlite:///{tmp_path / 'a.db'}")
+    with engine.begin() as conn:  # a feed item never fetched as a page
+        article_id = conn.execute(sa.insert(Article).values(title="t")).inserted_primary_key[0]
+    for read in (reads.raw_message, reads.raw_record):
+        with pytest.raises(Problem) as refused:
+            read(engine, tmp_path / "warc", article_id)
+        assert refused.value.status == 404
+        assert str(refused.value) == f"article {article_id} has no archived page"
+    assert not listing.raw_page_kept(engine, article_id)
+
+
 def test_html_served_is_sanitized(served: Served) -> None:
     listed = served.get("/api/articles?feed=2")[1]["articles"]
     html = served.get(f"/api/articles/{listed[0]['id']}")[1]["html"]
@@ -128,6 +146,8 @@ def test_a_feeds_articles_newest_first_by_keyset(served: Served) -> None:
     ("path", "status"),
     [
         ("/api/articles/999", 404),
+        ("/api/articles/999/raw", 404),
+        ("/articles/999/raw", 404),
         ("/api/articles/abc", 400),
         ("/api/articles/%C2%B2", 400),  # ² is a digit to str.isdigit(), not to us
         ("/api/articles?limit=%C2%B2", 400),
