@@ -136,6 +136,7 @@ def test_a_feeds_articles_newest_first_by_keyset(served: Served) -> None:
     rest = served.get(f"/api/feeds/1/articles?limit=2&after={first['next']}")[1]
     assert rest["next"] is None
     assert first["articles"] + rest["articles"] == whole["articles"]
+    assert all(a["feeds"][0]["title"] == "Pandaily" for a in whole["articles"])
     assert [a["title"] for a in whole["articles"]] == [
         a["title"] for a in served.get("/api/articles?feed=1&limit=50")[1]["articles"]
     ][::-1]  # listed in one poll: the later entry first

@@ -195,7 +195,15 @@ def feed_articles(
     )
     with reading(engine) as conn:
         rows = conn.execute(query).mappings().all()
-    return [{**_with_text(row, text_chars), "entry_id": row["entry_id"]} for row in rows]
+        feeds = feeds_of(conn, [row["id"] for row in rows])
+    return [
+        {
+            **_with_text(row, text_chars),
+            "feeds": feeds.get(row["id"], []),
+            "entry_id": row["entry_id"],
+        }
+        for row in rows
+    ]
 
 
 def _feed_entries(feed_id: int, before: int | None, limit: int) -> sa.Subquery:
