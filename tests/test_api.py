@@ -87,6 +87,8 @@ def test_an_article_without_an_archived_page_has_no_raw_response(tmp_path: Path)
             read(engine, tmp_path / "warc", article_id)
         assert refused.value.status == 404
         assert str(refused.value) == f"article {article_id} has no archived page"
+        with pytest.raises(Problem, match=f"no such article: {article_id + 1}"):
+            read(engine, tmp_path / "warc", article_id + 1)
     assert not listing.raw_page_kept(engine, article_id)
 
 

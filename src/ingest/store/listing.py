@@ -252,6 +252,14 @@ def raw_page_kept(engine: Engine, article_id: int) -> bool:
         return bool(conn.execute(sa.select(kept).where(Article.id == article_id)).scalar())
 
 
+def article_exists(engine: Engine, article_id: int) -> bool:
+    if not valid_id(article_id):
+        return False
+    with reading(engine) as conn:
+        found = conn.execute(sa.select(Article.id).where(Article.id == article_id)).first()
+        return found is not None
+
+
 def feed_exists(engine: Engine, feed_id: int) -> bool:
     if not valid_id(feed_id):
         return False

@@ -110,7 +110,9 @@ def article_page(engine: Engine, article_id: int) -> dict[str, Any]:
 
 
 def _stored(engine: Engine, article_id: int) -> StoredPage:
-    article(engine, article_id)  # 404 for an unknown article
+    """Where the article's page is archived; 404 for an unknown article or one without."""
+    if not listing.article_exists(engine, article_id):
+        raise not_found(f"no such article: {article_id}")
     page = stored_page(engine, article_id)
     if page is None:
         raise not_found(f"article {article_id} has no archived page")
