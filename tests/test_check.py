@@ -44,6 +44,10 @@ def test_check_finds_and_repairs(archived: Cli) -> None:
             "INSERT INTO article_fts(article_fts, rowid, title, text)"
             " VALUES ('delete', 3, 'x', 'y')"
         )
+        # filter facets out of step with their articles: one missing, one stale (a search
+        # filtered on language or duplicates would miss or wrongly show them)
+        conn.execute("DELETE FROM article_facet WHERE id = 1")
+        conn.execute("UPDATE article_facet SET language = 'xx' WHERE id = 2")
         # an earlier version of an item whose body is gone (JSON: no foreign key guards it)
         conn.execute(
             "UPDATE entry SET history = json_array(json_object('title', 't', 'body', 'dead',"
@@ -56,11 +60,19 @@ def test_check_finds_and_repairs(archived: Cli) -> None:
     assert "orphan: 1 raw bodies in the database nothing uses" in found.stdout
     assert "search index" in found.stdout
     assert "database: reference: entry 1's history names a missing body dead" in found.stdout
+    assert "filters: 2 articles whose filter facets are missing or stale" in found.stdout
+    assert "repair re-derives them): 1, 2" in found.stdout
     assert "Traceback" not in found.stderr
     repaired = archived("check", "--repair", "--yes")
-    assert "search index rebuilt, 1 orphaned bodies dropped" in repaired.stdout
+    assert "search index rebuilt, 2 articles' filter facets re-derived" in repaired.stdout
+    assert "1 orphaned bodies dropped" in repaired.stdout
     again = archived("check")
     assert "search index" not in again.stdout and "raw bodies in the database" not in again.stdout
+    assert "filters:" not in again.stdout
+    with sqlite3.connect(db(archived)) as conn:
+        facets = conn.execute("SELECT id, language FROM article_facet ORDER BY id").fetchall()
+        languages = conn.execute("SELECT id, lower(language) FROM article ORDER BY id").fetchall()
+    assert facets == languages and len(facets) == 3
     assert "orphan: 1 records" in again.stdout  # WARC files are append-only: reported, kept
 
 
@@ -141,3 +153,47 @@ def test_prune_drops_old_raw_responses_only(archived: Cli) -> None:
     gone = archived("show", str(article_id), "--raw")
     assert gone.returncode == 2 and "no archived page" in gone.stderr
     assert archived("check").returncode == 0
+
+
+@pytest.mark.parametrize(
+    "engine_kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_stale_filter_facets_are_found_and_re_derived(
+    engine_kind: str, request: pytest.FixtureRequest
+) -> None:
+    """The same check and repair on both engines (each with its own triggers)."""
+    import sqlalchemy as sa
+
+    from ingest.store.engine import open_archive
+    from ingest.store.facets import resync_facets, stale_facets
+    from ingest.store.models import Article, ArticleFacet
+
+    url = request.getfixturevalue("db_url" if engine_kind == "sqlite" else "pg_url")
+    if engine_kind == "sqlite":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = open_archive(url)
+    with engine.begin() as conn:
+        ids = [
+            conn.execute(
+                sa.insert(Article)
+                .values(url=f"http://Site.example/{n}", text="t", language="EN", sitename="S")
+                .returning(Article.id)
+            ).scalar_one()
+            for n in range(3)
+        ]
+    with engine.begin() as conn:
+        assert stale_facets(conn) == []
+        conn.execute(sa.delete(ArticleFacet).where(ArticleFacet.id == ids[0]))
+        conn.execute(sa.update(ArticleFacet).where(ArticleFacet.id == ids[1]).values(site="x"))
+    with engine.begin() as conn:
+        assert stale_facets(conn) == ids[:2]
+        assert resync_facets(conn, ids[:2]) == 2
+    with engine.begin() as conn:
+        assert stale_facets(conn) == []
+        rows = conn.execute(
+            sa.select(ArticleFacet.host, ArticleFacet.site, ArticleFacet.language).order_by(
+                ArticleFacet.id
+            )
+        ).all()
+    assert rows == [("site.example", "s", "en")] * 3
+    engine.dispose()

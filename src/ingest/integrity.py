@@ -2,12 +2,12 @@
 
 Checks, each a list of problems (empty: fine): the database's own consistency (SQLite
 `integrity_check`, foreign keys and the search index; on PostgreSQL the same questions in plain
-SQL, see `store.pgcheck`), every
-raw reference (its file exists, the record at its offset is the one the database names, and the
+SQL, see `store.pgcheck`; on both, the filter facets against their articles), every raw
+reference (its file exists, the record at its offset is the one the database names, and the
 payload matches its digest), and orphans (WARC records no row points to, files a crash left
 open, raw bodies in the database nothing uses). `repair` does what is safe: finish crash
 repairs of WARC files, rebuild the search index (and invalid PostgreSQL indexes), drop orphaned
-database bodies.
+database bodies, re-derive stale filter facets.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from warcio.archiveiterator import ArchiveIterator
 
 from ingest.store.engine import reading
+from ingest.store.facets import resync_facets, stale_facets
 from ingest.store.models import Article, Blob, Entry, FetchLog, RawResponse, Revision
 from ingest.store.pgcheck import check_postgres, repair_postgres
 from ingest.warc.recovery import OPEN_DIR, QUARANTINE_DIR, recover
@@ -41,6 +42,7 @@ class Report:
     raw: list[str] = field(default_factory=list)  # references that do not resolve or match
     orphan_records: dict[str, int] = field(default_factory=dict)  # WARC file → unreferenced
     orphan_blobs: list[str] = field(default_factory=list)
+    stale_facets: list[int] = field(default_factory=list)  # articles filters may miss
     crashed_files: list[str] = field(default_factory=list)
     quarantined: int = 0
     checked_records: int = 0
@@ -53,6 +55,7 @@ class Report:
             or self.raw
             or self.orphan_records
             or self.orphan_blobs
+            or self.stale_facets
             or self.crashed_files
         )
 
@@ -63,6 +66,8 @@ def check(engine: Engine, folder: Path) -> Report:
     if any(_unreadable(p) for p in report.database):
         return report  # nothing else can be read reliably
     report.database += missing_history_bodies(engine)
+    with reading(engine) as conn:
+        report.stale_facets = stale_facets(conn)
     referenced = _check_raw(engine, folder, report)
     _orphan_records(folder, referenced, report)
     report.orphan_blobs = orphan_blobs(engine)
@@ -261,6 +266,7 @@ def _unlocked(folder: Path, name: str) -> bool:
 class Repaired:
     warc_files: int = 0
     search_index: bool = False
+    facets: int = 0  # articles whose filter facets were re-derived
     blobs_dropped: int = 0
     postgres: list[str] = field(default_factory=list)  # what was rebuilt or recomputed there
 
@@ -279,6 +285,9 @@ def repair(engine: Engine, folder: Path, report: Report, *, drop_blobs: bool) ->
         with engine.begin() as conn:
             done.postgres = repair_postgres(conn, check_postgres(conn))
         done.search_index = any("search" in line for line in done.postgres)
+    if report.stale_facets:
+        with engine.begin() as conn:
+            done.facets = resync_facets(conn, report.stale_facets)
     if drop_blobs and report.orphan_blobs:
         with engine.begin() as conn:
             for start in range(0, len(report.orphan_blobs), 500):

@@ -57,8 +57,8 @@ def check_command(
         bool,
         typer.Option(
             "--repair",
-            help="Fix what is safe: WARC crash repairs, the search index, "
-            "orphaned database bodies (asks first).",
+            help="Fix what is safe: WARC crash repairs, the search index, stale filter "
+            "facets, orphaned database bodies (asks first).",
         ),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before dropping.")] = False,
@@ -81,6 +81,12 @@ def check_command(
         print(f"crashed: {name} was left open by a writer that is gone (--repair cuts it back)")
     if report.orphan_blobs:
         print(f"orphan: {len(report.orphan_blobs)} raw bodies in the database nothing uses")
+    if report.stale_facets:
+        listed = ", ".join(map(str, report.stale_facets[:MAX_LISTED]))
+        print(
+            f"filters: {len(report.stale_facets)} articles whose filter facets are missing or"
+            f" stale, filtered searches may miss them (repair re-derives them): {listed}"
+        )
     hidden = len(report.database) + len(report.raw) - 2 * MAX_LISTED
     if hidden > 0:
         print(f"… and {hidden} more")
@@ -98,6 +104,7 @@ def check_command(
         print(
             f"repaired: {done.warc_files} WARC files cut back,"
             f" search index {'rebuilt' if done.search_index else 'fine'},"
+            f" {done.facets} articles' filter facets re-derived,"
             f" {done.blobs_dropped} orphaned bodies dropped"
             + "".join(f"; {line}" for line in done.postgres)
         )
