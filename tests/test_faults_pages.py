@@ -46,7 +46,7 @@ def oversized() -> bytes:
 
 
 def fault(kind: str) -> bytes:
-    """A response that must never reach the archive, even in part."""
+    """A response that must never be taken for a whole feed or page (archived cut short)."""
     if kind == "too_large":
         return response(200, oversized(), Content_Type="text/html")
     if kind == "bomb":
@@ -55,25 +55,35 @@ def fault(kind: str) -> bytes:
     return response(200, body, Content_Type="text/html", Content_Length=str(len(body) * 2))
 
 
-def stored(db_url: str) -> tuple[list[int | None], list[bytes]]:
-    """Every article's raw page reference, and every payload archived in the WARC files."""
+def stored(db_url: str) -> tuple[list[int | None], dict[str, tuple[str | None, bytes]]]:
+    """Every article's raw page reference, and every archived response: its URI → its
+    WARC-Truncated and its payload as received (content coding kept)."""
     path = Path(db_url.removeprefix("sqlite:///"))
     with sqlite3.connect(path) as conn:
-        pages = [row[0] for row in conn.execute("SELECT page_raw_id FROM article")]
-    payloads = []
+        pages = [row[0] for row in conn.execute("SELECT page_raw_id FROM article ORDER BY id")]
+    responses = {}
     for warc in sorted((path.parent / "warc").glob("*.warc.gz")):
         with warc.open("rb") as stream:
-            for record in ArchiveIterator(stream):
+            for record in ArchiveIterator(stream, check_digests="raise"):
                 if record.rec_type == "response":
-                    payloads.append(record.content_stream().read())
-    return pages, payloads
+                    head = record.rec_headers
+                    responses[head.get_header("WARC-Target-URI")] = (
+                        head.get_header("WARC-Truncated"),
+                        record.raw_stream.read(),
+                    )
+    return pages, responses
+
+
+# what the archive keeps of each fault: refused by its Content-Length unread, the bomb until
+# its decoded size passed the cap, the short body until the server closed
+CUT = {"too_large": "length", "bomb": "length", "truncated": "disconnect"}
 
 
 @pytest.mark.parametrize(
     ("kind", "error_class"),
     [("too_large", "too_large"), ("bomb", "too_large"), ("truncated", "truncated")],
 )
-def test_bad_feed_body_is_recorded_and_nothing_is_archived(
+def test_bad_feed_body_is_recorded_and_archived_only_as_cut_short(
     web: RawSite, db_url: str, kind: str, error_class: str
 ) -> None:
     web.route("/feed.rss", lambda _r: [fault(kind)])
@@ -82,12 +92,20 @@ def test_bad_feed_body_is_recorded_and_nothing_is_archived(
     [report] = archive.fetch().reports
     assert report.status == "failed"
     assert archive.feed(feed_id)["error_class"] == error_class
-    assert archive.export() == [] and stored(db_url) == ([], [])
+    assert archive.export() == []
+    _, responses = stored(db_url)
+    truncated, payload = responses[web.url("/feed.rss")]
+    assert truncated == CUT[kind]
+    assert fault(kind).endswith(payload) if kind != "bomb" else gzip_bomb().startswith(payload)
+    assert (payload == b"") == (kind == "too_large")
     [entry] = archive.log(feed_id=feed_id)
     assert entry.error_class == error_class and entry.bytes <= 2 * CAP  # never read whole
+    assert entry.raw_id is not None
 
 
-def test_bad_pages_keep_the_feed_text_and_store_no_partial_page(web: RawSite, db_url: str) -> None:
+def test_bad_pages_keep_the_feed_text_and_are_archived_only_as_cut_short(
+    web: RawSite, db_url: str
+) -> None:
     web.route(SENSETIME, lambda _r: [fault("too_large")])
     web.route(OTHER_1, lambda _r: [fault("bomb")])
     web.route(OTHER_2, lambda _r: [fault("truncated")])
@@ -101,9 +119,10 @@ def test_bad_pages_keep_the_feed_text_and_store_no_partial_page(web: RawSite, db
         assert article["extraction"] == "feed"
         assert article["extraction_error"].startswith(reason), article["extraction_error"]
         assert "partial" not in article["text"] and "xxxx" not in article["text"]
-    pages, blobs = stored(db_url)
-    assert pages == [None, None, None]  # no page body kept, not even a prefix
-    assert not any(b"partial" in body or b"xxxx" in body or b"\0" * 64 in body for body in blobs)
+    pages, responses = stored(db_url)
+    assert None not in pages  # each article points at what was archived of its page
+    for path, kind in [(SENSETIME, "too_large"), (OTHER_1, "bomb"), (OTHER_2, "truncated")]:
+        assert responses[web.url(path)][0] == CUT[kind]
 
 
 def test_stalled_page_times_out_and_the_run_goes_on(web: RawSite, db_url: str) -> None:

@@ -11,16 +11,23 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from werkzeug import Request, Response
 
 from ingest.records import Exchange, FetchResult
+from ingest.store.engine import open_archive
 from ingest.warc.reader import read_response
 from ingest.warc.recovery import OPEN_DIR, complete_length, recover
-from ingest.warc.writer import WarcWriter
+from ingest.warc.writer import WarcWriter, payload_digest
+from ingest.web import reads
 from tests.conftest import RSS, Cli, Site
+from tests.faultsite import RSS as FAULT_RSS
+from tests.faultsite import RawSite, rss
+from tests.faultsite import Request as FaultRequest
 from tests.fixturefiles import load_fixture
 
 
@@ -420,3 +427,143 @@ def test_files_rotate_past_the_size_limit(tmp_path: Path) -> None:
     assert len(files) == 4  # 3 fetches of 30 kB pass 64 KiB
     assert sum(len(records(p)) for p in files) == 4 + 2 * 10
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in files)
+
+
+def test_bodies_refused_or_cut_short_are_archived_as_read_and_marked_truncated(
+    web: RawSite, cli: Cli, tmp_path: Path
+) -> None:
+    """A PDF refused unread, a page refused by its Content-Length, a chunked page that passes
+    the cap and one that stalls mid-body: each a response record with its request, its exact
+    headers and what was read of its body (maybe nothing), marked WARC-Truncated; never taken
+    for a whole page (not extracted, not re-extracted); `ingest check` passes them."""
+    cap = 65536
+    big = b"<html><body>" + b"<p>too long to keep</p>" * 10_000 + b"</body></html>"
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 40
+    sent_before_stall = b"<html><head><title>Slow</title></head><body><p>first part"
+
+    def chunked(_request: FaultRequest) -> Iterator[bytes]:
+        yield b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
+        for start in range(0, len(big), 16_384):
+            piece = big[start : start + 16_384]
+            yield b"%x\r\n%s\r\n" % (len(piece), piece)
+        yield b"0\r\n\r\n"
+
+    def stall(_request: FaultRequest) -> Iterator[bytes]:
+        yield b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n"
+        yield sent_before_stall
+        time.sleep(4)  # past the 2 s deadline of the fetch: the client gives up mid-body
+
+    pages = {
+        "/paper.pdf": ("not_html", "unspecified", b""),
+        "/huge.html": ("too_large", "length", b""),
+        "/chunked.html": ("too_large", "length", None),  # a prefix past the cap
+        "/stall.html": ("timeout", "time", sent_before_stall),
+    }
+    web.serve("/paper.pdf", 200, pdf, Content_Type="application/pdf")
+    web.serve("/huge.html", 200, big, Content_Type="text/html")
+    web.route("/chunked.html", chunked)
+    web.route("/stall.html", stall)
+    items = [
+        {"title": f"Item {n}", "link": web.url(path), "guid": path, "description": f"Teaser {n}"}
+        for n, path in enumerate(pages)
+    ]
+    web.serve("/feed.rss", 200, rss(web.base, items), Content_Type=FAULT_RSS)
+    cli("feeds", "add", web.url("/feed.rss"))
+    fetched = cli("fetch", INGEST_MAX_PAGE_BYTES=str(cap), INGEST_REQUEST_TIMEOUT="2")
+    assert fetched.returncode == 0, fetched.stderr
+    folder = tmp_path / "archive" / "warc"
+    found = []
+    for path in warc_files(folder):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream, check_digests="raise"):
+                http = record.http_headers
+                found.append(
+                    (
+                        dict(record.rec_headers.headers),
+                        list(http.headers) if http else [],
+                        record.raw_stream.read(),  # the payload as read, no decoding
+                    )
+                )
+    responses = {
+        h["WARC-Target-URI"]: (h, hs, p) for h, hs, p in found if h["WARC-Type"] == "response"
+    }
+    requests = {h["WARC-Concurrent-To"]: h for h, _, _ in found if h["WARC-Type"] == "request"}
+    for path, (_, cut, expected) in pages.items():
+        head, _, payload = responses[web.url(path)]
+        assert head["WARC-Truncated"] == cut, path
+        assert requests[head["WARC-Record-ID"]]["WARC-Target-URI"] == web.url(path)
+        assert head["WARC-Payload-Digest"] == payload_digest(payload)
+        if expected is not None:
+            assert payload == expected, path
+    # the exact headers as received (chunked renamed: the payload is kept de-chunked)
+    assert responses[web.url("/paper.pdf")][1] == [
+        ("Connection", "close"),
+        ("Content-Type", "application/pdf"),
+        ("Content-Length", str(len(pdf))),
+    ]
+    assert responses[web.url("/chunked.html")][1] == [
+        ("Content-Type", "text/html"),
+        ("X-Archive-Orig-Transfer-Encoding", "chunked"),
+    ]
+    read_of_chunked = responses[web.url("/chunked.html")][2]
+    assert cap < len(read_of_chunked) < len(big) and big.startswith(read_of_chunked)
+    # each is referenced from its fetch-log row; the articles keep their feed's text
+    log = {row["url"]: row for row in json.loads(cli("log", "--format", "json").stdout)}
+    for path, (error_class, _, _) in pages.items():
+        assert log[web.url(path)]["error_class"] == error_class
+        assert log[web.url(path)]["raw_id"] is not None
+    shown = json.loads(
+        cli("show", str(conn_article(tmp_path, web.url("/huge.html"))), "-f", "json").stdout
+    )
+    assert shown["extraction"] == "feed" and "too long to keep" not in shown["text"]
+    # show --raw, log --raw and the web say the record was cut short
+    stalled = conn_article(tmp_path, web.url("/stall.html"))
+    raw = cli("show", str(stalled), "--raw")
+    assert raw.returncode == 0 and raw.stdout.startswith("HTTP/1.1 200 OK\n")
+    assert raw.stdout.endswith(sent_before_stall.decode())
+    assert "WARC-Truncated: time" in raw.stderr
+    logged = cli("log", "--raw", str(log[web.url("/chunked.html")]["id"]))
+    assert logged.returncode == 0 and "WARC-Truncated: length" in logged.stderr
+    engine = open_archive(cli.db_url)
+    assert reads.raw_record(engine, folder, stalled)["truncated"] == "time"
+    assert reads.raw_message(engine, folder, stalled).truncated == "time"
+    # never re-extracted as a page; a standard record: `ingest check` is content
+    again = cli("reextract")
+    assert again.returncode == 0, again.stderr
+    assert "re-extracted 0 articles" in again.stderr and "4 not re-extractable" in again.stderr
+    checked = cli("check")
+    assert checked.returncode == 0 and "orphan" not in checked.stdout, checked.stdout
+    # exported as they are, still marked
+    out = tmp_path / "export.warc.gz"
+    assert cli("export", "--format", "warc", "-o", str(out)).returncode == 0
+    exported = {h["WARC-Target-URI"]: h for h in warc_headers(out) if h["WARC-Type"] == "response"}
+    assert {u: exported[web.url(u)].get("WARC-Truncated") for u in pages} == {
+        u: cut for u, (_, cut, _) in pages.items()
+    }
+
+
+def test_a_304_after_a_refused_feed_body_confirms_the_last_whole_response(
+    cli: Cli, site: Site, tmp_path: Path
+) -> None:
+    """The refused response is archived (cut short) but gave no validators: the 304 that
+    follows refers to the whole response whose ETag was sent, not to it."""
+    feed = load_fixture("minimal.rss", site.base)
+    answers = iter(["whole", "too large", "not modified"])
+
+    def handler(request: Request) -> Response:
+        answer = next(answers)
+        if answer == "not modified":
+            assert request.headers.get("If-None-Match") == '"v1"'
+            return Response(status=304, headers={"ETag": '"v1"'})
+        body = feed if answer == "whole" else feed + b" " * 70_000
+        return Response(body, content_type=RSS, headers={"ETag": '"v1"'})
+
+    site.server.expect_request("/feed.rss").respond_with_handler(handler)
+    cli("feeds", "add", site.url("/feed.rss"))  # the whole response
+    assert cli("fetch", "--no-fulltext", INGEST_MAX_FEED_BYTES="65536").returncode == 1
+    assert cli("fetch", "--no-fulltext").returncode == 0
+    heads = [h for path in warc_files(tmp_path / "archive" / "warc") for h in warc_headers(path)]
+    feeds = [h for h in heads if h["WARC-Type"] in ("response", "revisit")]
+    whole, cut, revisit = feeds
+    assert "WARC-Truncated" not in whole and cut["WARC-Truncated"] == "length"
+    assert revisit["WARC-Refers-To"] == whole["WARC-Record-ID"]

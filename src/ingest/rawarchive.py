@@ -102,26 +102,46 @@ def read_located(folder: Path, record: Location, payload: Location | None) -> Ar
     return replace(response, body=original.body, payload_digest=original.payload_digest)
 
 
+class CutShort(Exception):
+    """The archived page is not whole (its record says WARC-Truncated: the body was refused,
+    or stopped being read): it is kept as it came, never extracted as if it were the page."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
 def page_body(folder: Path, page: StoredPage) -> bytes | None:
     """An archived page's body, from its WARC record (or the database, before migrate-raw);
-    None when the record cannot be read (logged: `ingest check` tells more)."""
+    None when the record cannot be read (logged: `ingest check` tells more); CutShort when
+    the record holds only part of it."""
     if page.raw is None:
         return page.legacy_body
     try:
-        return read_located(folder, *page.raw).body
+        response = read_located(folder, *page.raw)
     except WarcReadError as exc:
         log.error("article %d: raw page unreadable: %s", page.article_id, exc)
         return None
+    if response.truncated:
+        raise CutShort(response.truncated)
+    return response.body
 
 
-def http_message(folder: Path, page: StoredPage) -> bytes:
+def http_message(folder: Path, page: StoredPage) -> tuple[bytes, str | None]:
     """The page's original response as `ingest show --raw` prints it and `/articles/ID/raw`
     serves it: the status line and headers as received, a blank line, then the body (content
-    coding removed) as bytes. A page kept in the database before WARC storage is its body
-    alone: no headers were kept. WarcReadError when the record cannot be read back."""
+    coding removed) as bytes; and its record's WARC-Truncated (None: the body is whole). A page
+    kept in the database before WARC storage is its body alone: no headers were kept.
+    WarcReadError when the record cannot be read back."""
     if page.raw is None:
-        return page.legacy_body or b""
-    return message_of(read_located(folder, *page.raw))
+        return page.legacy_body or b"", None
+    response = read_located(folder, *page.raw)
+    return message_of(response), response.truncated
+
+
+def cut_note(truncated: str) -> str:
+    """What `show --raw`, `log --raw` and the web say of a record whose body is not whole."""
+    return f"the body was not kept whole (WARC-Truncated: {truncated})"
 
 
 def message_of(response: ArchivedResponse) -> bytes:

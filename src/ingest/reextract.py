@@ -17,7 +17,7 @@ from ingest.config import Settings
 from ingest.extract import EXTRACTOR, prepare_page
 from ingest.owner import make_owner
 from ingest.pipeline import Pipeline
-from ingest.rawarchive import page_body
+from ingest.rawarchive import CutShort, page_body
 from ingest.store import articles
 
 
@@ -29,7 +29,9 @@ async def reextract(
     outdated: bool = False,
     on_done: Callable[[str], None] | None = None,
 ) -> Counter[str]:
-    """Re-extract the named articles (or all with a kept page); counts of the outcomes."""
+    """Re-extract the named articles (or all with a kept page); counts of the outcomes:
+    `revised`, `unchanged`, `failed`, or `cut_short` (the page is archived only in part:
+    WARC-Truncated; never extracted, the article stays as it is)."""
     outcomes: Counter[str] = Counter()
     async with Pipeline(engine, settings, make_owner("reextract")) as pipeline:
         ids = await pipeline.db(
@@ -43,8 +45,12 @@ async def reextract(
         async def one(article_id: int) -> None:
             async with slots:
                 page = await pipeline.db(articles.stored_page, engine, article_id)
-                body = await pipeline.db(page_body, pipeline.raw.folder, page) if page else None
-                outcome = "failed"
+                try:
+                    body = await pipeline.db(page_body, pipeline.raw.folder, page) if page else None
+                except CutShort:
+                    body, outcome = None, "cut_short"
+                else:
+                    outcome = "failed"
                 if page is not None and body is not None:
                     try:
                         text = await pipeline.cpu(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ingest.cli.output import TextFormat, print_json, print_table, say
+from ingest.cli.output import TextFormat, err, print_json, print_table, say
 from ingest.diff import unified_word_diff
 from ingest.errors import StorageError, UsageError
 from ingest.redact import redact_url
@@ -75,8 +75,9 @@ def show(
 
 def _show_raw(ctx: typer.Context, article_id: int) -> None:
     """The status line and headers as received, a blank line, then the body (content coding
-    removed), as bytes: a page in any charset prints as it was served."""
-    from ingest.rawarchive import http_message, warc_folder
+    removed), as bytes: a page in any charset prints as it was served; a note on stderr when
+    its body was not kept whole."""
+    from ingest.rawarchive import cut_note, http_message, warc_folder
     from ingest.store.articles import stored_page
     from ingest.warc.reader import WarcReadError
 
@@ -84,11 +85,13 @@ def _show_raw(ctx: typer.Context, article_id: int) -> None:
     if page is None:
         raise UsageError(f"article {article_id} has no archived page")
     try:
-        message = http_message(warc_folder(ctx.obj.settings), page)
+        message, truncated = http_message(warc_folder(ctx.obj.settings), page)
     except WarcReadError as exc:
         raise StorageError(f"cannot read the raw page: {exc} (run `ingest check`)") from None
     sys.stdout.buffer.write(message)
     sys.stdout.flush()
+    if truncated:
+        err.print(f"note: {cut_note(truncated)}")
 
 
 def _show_revisions(ctx: typer.Context, article_id: int, format: TextFormat) -> None:

@@ -73,7 +73,7 @@ def log(
 def _print_raw(ctx: typer.Context, log_id: int) -> None:
     """The response as `show --raw` prints a page (bytes: any charset prints as it was
     served), and a note on stderr when its body was not kept whole."""
-    from ingest.rawarchive import message_of, read_located, warc_folder
+    from ingest.rawarchive import cut_note, message_of, read_located, warc_folder
     from ingest.warc.reader import WarcReadError
 
     found = logged_response(ctx.obj.reader, log_id)
@@ -90,7 +90,7 @@ def _print_raw(ctx: typer.Context, log_id: int) -> None:
     sys.stdout.buffer.write(message_of(response))
     sys.stdout.flush()
     if response.truncated:
-        err.print(f"note: the body was not kept whole (WARC-Truncated: {response.truncated})")
+        err.print(f"note: {cut_note(response.truncated)}")
 
 
 def log_record(row: FetchLog) -> dict[str, Any]:

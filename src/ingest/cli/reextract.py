@@ -34,10 +34,12 @@ def reextract(
     outcomes = asyncio.run(
         run_reextract(ctx.obj.engine, ctx.obj.settings, article_ids or None, outdated=outdated)
     )
-    total = sum(outcomes.values())
+    total = sum(outcomes.values()) - outcomes["cut_short"]
+    cut = outcomes["cut_short"]
     message(
         f"re-extracted {total} articles: {outcomes['revised']} revised, "
         f"{outcomes['unchanged']} unchanged, {outcomes['failed']} failed"
+        + (f"; {cut} not re-extractable (page archived cut short, WARC-Truncated)" if cut else "")
     )
     if outcomes["failed"]:
         raise typer.Exit(1)

@@ -75,15 +75,22 @@ class _Hop:
     peer: str | None = None  # the server's IP address
     exchange: Exchange | None = None
     # the payload as received, for the archive, when it is not `body`: content-coded chunks,
-    # or an error response's body
+    # an error response's body, or what was read of a body refused or cut short
     wire: list[bytes] | None = None
     cut: str | None = None  # why `wire` is not the whole payload (WARC-Truncated)
 
     def fail(self, error_class: ErrorClass, error: str) -> _Hop:
-        """No usable body: nothing of a body read so far is kept."""
+        """No usable body: what was read of it stays for the archive only (see `cut_short`)."""
         self.error_class, self.error = error_class, error
-        self.body, self.wire = None, None
+        self.body = None
         return self
+
+    def cut_short(self, why: str) -> None:
+        """The body was refused or stopped being read: the archive keeps what was read of it
+        (perhaps nothing) marked `WARC-Truncated: why`, never as a whole page."""
+        if self.wire is None:
+            self.wire = []
+        self.cut = self.cut or why
 
     def lead_nowhere(self, error: str) -> None:
         """A whole redirect response that cannot be followed: kept for the archive as it came."""
@@ -387,20 +394,21 @@ class Fetcher:
                     hop.exchange = _exchange_of(response)
                     await _read(response, plan, hop)
         except TimeoutError:
-            if hop.error_class is None:
+            if hop.error_class is None:  # (an error response's status said it all already)
                 hop.fail(ErrorClass.TIMEOUT, f"no complete response within {plan.timeout:g} s")
-            else:  # reading an error response's body for the archive: the status said it all
-                hop.cut = "time"
+            _cut_mid_body(hop, "time")
         except aiohttp.InvalidURL as exc:  # e.g. legacy IPv4 spellings such as 127.1
             hop.fail(ErrorClass.BLOCKED, f"invalid URL: {exc}")
         except aiohttp.ClientPayloadError as exc:
             hop.fail(ErrorClass.TRUNCATED, f"body cut short: {exc}")
+            _cut_mid_body(hop, "disconnect")
         except (aiohttp.ClientError, OSError) as exc:
             if scope is not None and scope.blocked:
                 refused = ", ".join(scope.blocked)
                 hop.fail(ErrorClass.BLOCKED, f"non-public address for {target.host}: {refused}")
             else:
                 hop.fail(ErrorClass.NETWORK, str(exc) or type(exc).__name__)
+            _cut_mid_body(hop, "disconnect")
         finally:
             budget.left -= time.monotonic() - started
         return hop
@@ -425,28 +433,36 @@ async def _read(response: aiohttp.ClientResponse, plan: _Plan, hop: _Hop) -> Non
     # No Content-Type at all is left to the extractor; browsers would sniff it as HTML.
     if plan.html_only and media_type and media_type not in HTML_TYPES:
         hop.fail(ErrorClass.NOT_HTML, f"not a web page: {media_type}")
+        hop.cut_short("unspecified")  # refused by kind, not read at all
         return
     encoding = hop.headers.get("content-encoding", "")
     length = hop.headers.get("content-length", "")
     if not encoding and length.isdigit() and int(length) > plan.cap:
         hop.fail(ErrorClass.TOO_LARGE, f"Content-Length {length} over the {plan.cap}-byte cap")
+        hop.cut_short("length")  # refused by size, not read at all
         return
+    # every chunk as received goes to `wire`, kept for the archive when the body is not
+    # whole or content-coded (a whole plain body is `body` itself: the same chunks)
+    hop.wire = []
     try:
         decoder = BoundedDecoder(encoding, plan.cap)
-        if encoding.strip().lower() not in ("", "identity"):
-            hop.wire = []  # the archive keeps the bytes as received, the decoder their text
         async for chunk in response.content.iter_any():
             hop.bytes_read += len(chunk)
+            hop.wire.append(chunk)
             decoder.feed(chunk)
-            if hop.wire is not None:
-                hop.wire.append(chunk)
         hop.body = decoder.finish()
     except BodyTooLarge as exc:
         hop.fail(ErrorClass.TOO_LARGE, str(exc))
-    except IncompleteBody as exc:
+        hop.cut_short("length")
+    except IncompleteBody as exc:  # all that was sent, but its content coding never ended
         hop.fail(ErrorClass.TRUNCATED, str(exc))
-    except DecodeError as exc:
+        hop.cut_short("unspecified")
+    except DecodeError as exc:  # not read further: its content coding is broken or unknown
         hop.fail(ErrorClass.NETWORK, str(exc))
+        hop.cut_short("unspecified")
+    else:
+        if encoding.strip().lower() in ("", "identity"):
+            hop.wire = None
 
 
 async def _read_archived_body(response: aiohttp.ClientResponse, plan: _Plan, hop: _Hop) -> None:
@@ -481,6 +497,12 @@ async def _read_archived_body(response: aiohttp.ClientResponse, plan: _Plan, hop
         hop.cut = "unspecified"  # not read further: its content coding is broken or unknown
     except (aiohttp.ClientError, OSError):
         hop.cut = "disconnect"
+
+
+def _cut_mid_body(hop: _Hop, why: str) -> None:
+    """A fault while a body was being read (`wire` started): the archive keeps what came."""
+    if hop.wire is not None:
+        hop.cut_short(why)
 
 
 def _peer(response: aiohttp.ClientResponse) -> str | None:

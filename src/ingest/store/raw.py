@@ -60,12 +60,14 @@ def find_revisited(
     engine: Engine, *, feed_id: int | None = None, article_id: int | None = None
 ) -> Earlier | None:
     """The response a 304 for this feed or article page confirms: the payload behind the last
-    response archived for it (whose validators were sent); a 304 before it refers to it too."""
+    response archived for it (whose validators were sent); a 304 before it refers to it too.
+    A feed's failed fetches (a body refused or cut short is archived too) gave no validators."""
     if feed_id is not None:
         last = (
             sa.select(FetchLog.raw_id)
             .where(FetchLog.feed_id == feed_id, FetchLog.kind == "feed")
             .where(FetchLog.raw_id.is_not(None), FetchLog.status < 400)
+            .where(FetchLog.error_class.is_(None))
             .order_by(FetchLog.id.desc())
             .limit(1)
         )

@@ -84,7 +84,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "RawResponse": {
         "type": "object",
         "description": "The page's response as archived (WARC); headers null for pages kept "
-        "before WARC storage. `body` is the route serving the whole response as text.",
+        "before WARC storage. `body` is the route serving the whole response as text. "
+        "`truncated` is the record's WARC-Truncated (length, time, disconnect, unspecified) "
+        "when the body was refused or cut short and only part of it (maybe none) is kept.",
         "properties": {
             "uri": _STR,
             "date": _nullable(_STR),
@@ -95,6 +97,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "items": {"type": "array", "items": _STR, "minItems": 2, "maxItems": 2},
             },
             "payload_digest": _nullable(_STR),
+            "truncated": _nullable(_STR),
             "body_bytes": _INT,
             "body": _STR,
         },

@@ -141,11 +141,16 @@ async def archived_html_page(request: web.Request) -> web.Response:
 
 async def raw_page(request: web.Request) -> web.Response:
     """GET /articles/{id}/raw — the page's original response as `ingest show --raw` prints it,
-    as plain text in the charset the page declared: never rendered as HTML."""
+    as plain text in the charset the page declared: never rendered as HTML. A body not kept
+    whole is said in a `WARC-Truncated` header, as its record says it."""
     folder = request.app[WARC_DIR]
-    message, charset = await request.app[DB].call(reads.raw_message, folder, path_id(request))
+    raw = await request.app[DB].call(reads.raw_message, folder, path_id(request))
+    cut = {"WARC-Truncated": raw.truncated} if raw.truncated else {}
     return web.Response(
-        body=message, content_type="text/plain", charset=charset, headers=SECURITY_HEADERS
+        body=raw.message,
+        content_type="text/plain",
+        charset=raw.charset,
+        headers=SECURITY_HEADERS | cut,
     )
 
 

@@ -123,16 +123,24 @@ def _unreadable(exc: WarcReadError) -> Problem:
     return Problem(500, f"cannot read the raw page: {exc} (run `ingest check`)")
 
 
-def raw_message(engine: Engine, folder: Path, article_id: int) -> tuple[bytes, str | None]:
-    """The article's original page response as `ingest show --raw` prints it, and the charset
-    its Content-Type named (the body is in it); 404 when no page is archived."""
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """The article's original page response as `ingest show --raw` prints it."""
+
+    message: bytes
+    charset: str | None  # the one its Content-Type named (the body is in it)
+    truncated: str | None  # its record's WARC-Truncated: the body is not whole
+
+
+def raw_message(engine: Engine, folder: Path, article_id: int) -> RawMessage:
+    """The article's original page response; 404 when no page is archived."""
     page = _stored(engine, article_id)
     try:
-        message = http_message(folder, page)
+        message, truncated = http_message(folder, page)
     except WarcReadError as exc:
         raise _unreadable(exc) from None
     found = _CHARSET.search(page.content_type)
-    return message, found.group(1) if found else None
+    return RawMessage(message, found.group(1) if found else None, truncated)
 
 
 def raw_record(engine: Engine, folder: Path, article_id: int) -> dict[str, Any]:
@@ -146,6 +154,7 @@ def raw_record(engine: Engine, folder: Path, article_id: int) -> dict[str, Any]:
         "status_line": None,
         "headers": None,  # not kept for pages archived before WARC storage
         "payload_digest": None,
+        "truncated": None,  # the record's WARC-Truncated: the body is not whole
         "body_bytes": len(page.legacy_body or b""),
         "body": f"/articles/{article_id}/raw",
     }
@@ -163,6 +172,7 @@ def raw_record(engine: Engine, folder: Path, article_id: int) -> dict[str, Any]:
         "status_line": response.status_line,
         "headers": [list(pair) for pair in response.headers],
         "payload_digest": response.payload_digest,
+        "truncated": response.truncated,
         "body_bytes": len(response.body),
     }
 
