@@ -92,6 +92,13 @@ def prepare_page(body: bytes, content_type: str, url: str) -> PageText | None:
     return page_text(extract_page(body, content_type, url))
 
 
+def warm_up() -> None:
+    """Load what extraction loads lazily (the language model, the MinHash permutations), so a
+    process that forks workers shares it with them (see ingest.workerpreload)."""
+    py3langid.classify("warm up")
+    page_text(Extracted(text="warm up the near-duplicate features"))
+
+
 def extract_article(html: str, url: str) -> Extracted | None:
     """The article in a decoded page, or None when no article text is found."""
     tree = load_html(html)

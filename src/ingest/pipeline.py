@@ -130,9 +130,11 @@ class Pipeline:
         # replaced (a stuck extraction would otherwise hold a worker forever), and a worker that
         # dies (segfault, OOM kill) fails only its own call. forkserver: workers inherit no
         # event loop, threads or sockets of this process.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["ingest.workerpreload"])  # loaded once, shared
         self._pool = ProcessPool(
             max_workers=settings.workers or os.cpu_count() or 1,
-            context=multiprocessing.get_context("forkserver"),
+            context=context,
             initializer=limit_memory,
             initargs=(settings.worker_memory_mb,),
         )
