@@ -3,10 +3,14 @@ stacks (the slowest imports); checked with Python's own import log, not with a c
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from ingest.store.engine import open_archive
-from tests.conftest import Cli
+from tests.conftest import Cli, Site
 
 HEAVY = {"aiohttp", "trafilatura", "alembic", "pebble", "feedparser", "apscheduler", "courlan"}
 
@@ -20,3 +24,30 @@ def test_reading_commands_import_no_fetch_extract_or_migration_stack(
     modules = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
     assert "ingest.cli" in modules
     assert not HEAVY & modules, HEAVY & modules
+
+
+def test_a_fetch_extracts_in_its_workers_and_never_loads_the_extraction_stack_itself(
+    site: Site, db_url: str, tmp_path: Path
+) -> None:
+    """Full text is extracted in the worker processes (ingest.offload): the process that runs
+    the fetch loads neither trafilatura nor the language model and numpy (start-up time, and
+    ~50 MB that every worker has anyway)."""
+    site.serve_all()
+    probe = f"""
+import asyncio, sys
+from ingest.batch import fetch_once
+from ingest.config import Settings
+from ingest.store import feeds
+from ingest.store.engine import open_archive
+settings = Settings(db_url={db_url!r}, feeds_files=[])
+engine = open_archive(settings.db_url)
+feeds.add_feed(engine, {site.url("/feed.rss")!r})
+result = asyncio.run(fetch_once(engine, settings))
+print(sum(r.full for r in result.reports))
+print(sorted(m for m in ("trafilatura", "py3langid", "numpy") if m in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["3", "[]"], done.stdout

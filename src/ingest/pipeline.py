@@ -27,11 +27,11 @@ from ingest import schedule
 from ingest.config import Settings
 from ingest.dedupe import Thresholds
 from ingest.errors import ErrorClass, is_disk_full
-from ingest.extract import prepare_page
 from ingest.fetch import Fetcher
 from ingest.fetch.hosts import retry_after
 from ingest.fetch.urlpolicy import canonical, is_public
 from ingest.identity import canonical_url
+from ingest.offload import prepare_page
 from ingest.parse import NotAFeedError
 from ingest.parse.discover import discover_feeds
 from ingest.parse.problems import feed_problems
