@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,16 +20,16 @@ from warcio.archiveiterator import ArchiveIterator
 from werkzeug import Request, Response
 
 from ingest.records import Exchange, FetchResult
-from ingest.store.engine import open_archive
 from ingest.warc.reader import read_response
 from ingest.warc.recovery import OPEN_DIR, complete_length, recover
 from ingest.warc.writer import WarcWriter, payload_digest
-from ingest.web import reads
 from tests.conftest import RSS, Cli, Site
+from tests.daemons import free_port
 from tests.faultsite import RSS as FAULT_RSS
 from tests.faultsite import RawSite, rss
 from tests.faultsite import Request as FaultRequest
 from tests.fixturefiles import load_fixture
+from tests.webarchive import wait_until_serving
 
 
 def warc_files(folder: Path) -> list[Path]:
@@ -524,9 +525,19 @@ def test_bodies_refused_or_cut_short_are_archived_as_read_and_marked_truncated(
     assert "WARC-Truncated: time" in raw.stderr
     logged = cli("log", "--raw", str(log[web.url("/chunked.html")]["id"]))
     assert logged.returncode == 0 and "WARC-Truncated: length" in logged.stderr
-    engine = open_archive(cli.db_url)
-    assert reads.raw_record(engine, folder, stalled)["truncated"] == "time"
-    assert reads.raw_message(engine, folder, stalled).truncated == "time"
+    port = free_port()
+    serving = cli.popen("serve", "--port", str(port))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_serving(base, serving)
+        with urllib.request.urlopen(f"{base}/articles/{stalled}/raw", timeout=30) as answer:
+            assert answer.headers["WARC-Truncated"] == "time"
+            assert answer.read().endswith(sent_before_stall)
+        with urllib.request.urlopen(f"{base}/api/articles/{stalled}/raw", timeout=30) as answer:
+            assert json.load(answer)["truncated"] == "time"
+    finally:
+        serving.terminate()
+        serving.wait(10)
     # never re-extracted as a page; a standard record: `ingest check` is content
     again = cli("reextract")
     assert again.returncode == 0, again.stderr
@@ -542,28 +553,30 @@ def test_bodies_refused_or_cut_short_are_archived_as_read_and_marked_truncated(
     }
 
 
-def test_a_304_after_a_refused_feed_body_confirms_the_last_whole_response(
-    cli: Cli, site: Site, tmp_path: Path
-) -> None:
-    """The refused response is archived (cut short) but gave no validators: the 304 that
-    follows refers to the whole response whose ETag was sent, not to it."""
+def test_no_revisit_refers_to_a_record_cut_short(cli: Cli, site: Site, tmp_path: Path) -> None:
+    """A refused response is archived (cut short) but gave no validators: the 304 that follows
+    confirms the whole response whose ETag was sent; and a whole empty body later is a
+    response of its own, not a revisit of the refused one's (empty) payload."""
     feed = load_fixture("minimal.rss", site.base)
-    answers = iter(["whole", "too large", "not modified"])
+    answers = iter(["whole", "too large", "not modified", "empty"])
 
     def handler(request: Request) -> Response:
         answer = next(answers)
         if answer == "not modified":
             assert request.headers.get("If-None-Match") == '"v1"'
             return Response(status=304, headers={"ETag": '"v1"'})
-        body = feed if answer == "whole" else feed + b" " * 70_000
+        body = {"whole": feed, "too large": feed + b" " * 70_000, "empty": b""}[answer]
         return Response(body, content_type=RSS, headers={"ETag": '"v1"'})
 
     site.server.expect_request("/feed.rss").respond_with_handler(handler)
     cli("feeds", "add", site.url("/feed.rss"))  # the whole response
     assert cli("fetch", "--no-fulltext", INGEST_MAX_FEED_BYTES="65536").returncode == 1
     assert cli("fetch", "--no-fulltext").returncode == 0
+    assert cli("fetch", "--no-fulltext").returncode == 1  # an empty body is no feed
     heads = [h for path in warc_files(tmp_path / "archive" / "warc") for h in warc_headers(path)]
     feeds = [h for h in heads if h["WARC-Type"] in ("response", "revisit")]
-    whole, cut, revisit = feeds
+    whole, cut, revisit, empty = feeds
     assert "WARC-Truncated" not in whole and cut["WARC-Truncated"] == "length"
     assert revisit["WARC-Refers-To"] == whole["WARC-Record-ID"]
+    assert cut["WARC-Payload-Digest"] == empty["WARC-Payload-Digest"]  # both empty
+    assert empty["WARC-Type"] == "response" and "WARC-Truncated" not in empty

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine, make_url
 from ingest.config import Settings
 from ingest.records import FetchResult
 from ingest.store.raw import Earlier, Kept, Location, find_original, find_revisited
-from ingest.warc.reader import ArchivedResponse, WarcReadError, read_record_id, read_response
+from ingest.warc.reader import ArchivedResponse, WarcReadError, read_head, read_response
 from ingest.warc.recovery import recover
 from ingest.warc.writer import (
     SERVER_NOT_MODIFIED,
@@ -61,7 +61,8 @@ class RawArchive:
     ) -> Kept | None:
         """Write `result` as WARC records; None when it got no response worth keeping. A 304
         refers to the response of this feed or article page it confirms; a whole payload
-        archived before is not written again (both are `revisit` records)."""
+        archived before is not written again (both are `revisit` records). A record cut short
+        (WARC-Truncated) is never what a revisit refers to: its payload is not the resource."""
         if not self.enabled or result.exchange is None:
             return None
         payload = archived_payload(result)
@@ -72,8 +73,12 @@ class RawArchive:
             earlier = find_original(self.engine, payload_digest(payload))
         original = None
         if earlier is not None:
-            record_id = read_record_id(self.folder, earlier.warc_file, earlier.offset)
-            original = Original(earlier.uri, earlier.fetched_at, record_id)
+            head = read_head(self.folder, earlier.warc_file, earlier.offset)
+            if head is not None and head.truncated:
+                earlier = None
+            else:
+                record_id = head.record_id if head else None
+                original = Original(earlier.uri, earlier.fetched_at, record_id)
         written = self.writer().write(result, original)
         if written is None:
             return None

@@ -58,12 +58,21 @@ def read_response(folder: Path, warc_file: str, offset: int, length: int) -> Arc
     )
 
 
-def read_record_id(folder: Path, warc_file: str, offset: int) -> str | None:
-    """The WARC-Record-ID of the record at `offset` (its header only); None when unreadable."""
+@dataclass(frozen=True, slots=True)
+class RecordHead:
+    """What a revisit needs to know of the record it would refer to."""
+
+    record_id: str | None
+    truncated: str | None  # WARC-Truncated: its payload is not the whole resource
+
+
+def read_head(folder: Path, warc_file: str, offset: int) -> RecordHead | None:
+    """The WARC header fields of the record at `offset` (its header only); None when
+    unreadable."""
     try:
         with (folder / warc_file).open("rb") as stream:
             stream.seek(offset)
-            record = next(iter(ArchiveIterator(stream)))
-            return record.rec_headers.get_header("WARC-Record-ID")
+            head = next(iter(ArchiveIterator(stream))).rec_headers
+            return RecordHead(head.get_header("WARC-Record-ID"), head.get_header("WARC-Truncated"))
     except (OSError, StopIteration, ValueError, EOFError, zlib.error):
         return None
