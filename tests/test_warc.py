@@ -535,6 +535,8 @@ def test_bodies_refused_or_cut_short_are_archived_as_read_and_marked_truncated(
             assert answer.read().endswith(sent_before_stall)
         with urllib.request.urlopen(f"{base}/api/articles/{stalled}/raw", timeout=30) as answer:
             assert json.load(answer)["truncated"] == "time"
+        with urllib.request.urlopen(f"{base}/articles/{stalled}", timeout=30) as answer:
+            assert "the body was not kept whole (WARC-Truncated: time)" in answer.read().decode()
     finally:
         serving.terminate()
         serving.wait(10)

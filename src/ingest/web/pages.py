@@ -5,6 +5,7 @@ sanitized again (nh3) right before it is shown. Queries and rendering run in wor
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -114,8 +115,8 @@ def _nonempty(form: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in form.items() if v}
 
 
-def _article_html(engine: Engine, article_id: int) -> str:
-    record = reads.article_page(engine, article_id)
+def _article_html(engine: Engine, folder: Path, article_id: int) -> str:
+    record = reads.article_page(engine, folder, article_id)
     return templates.get_template("article.html").render(
         article=record, paragraphs=paragraphs(record["text"])
     )
@@ -123,7 +124,7 @@ def _article_html(engine: Engine, article_id: int) -> str:
 
 async def article_page(request: web.Request) -> web.Response:
     """GET /articles/{id} — the archived text, metadata, sources, near-duplicates, versions."""
-    html = await request.app[DB].call(_article_html, path_id(request))
+    html = await request.app[DB].call(_article_html, request.app[WARC_DIR], path_id(request))
     return web.Response(text=html, content_type="text/html", headers=SECURITY_HEADERS)
 
 

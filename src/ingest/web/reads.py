@@ -21,7 +21,7 @@ from ingest.store.hosts import blocked_hosts
 from ingest.store.queries import get_article
 from ingest.store.revisions import list_revisions
 from ingest.store.search import Cursor, search
-from ingest.warc.reader import WarcReadError
+from ingest.warc.reader import WarcReadError, read_head
 from ingest.web.errors import Problem, bad_request, not_found
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]{1,40})", re.IGNORECASE)
@@ -98,15 +98,26 @@ def article(engine: Engine, article_id: int) -> dict[str, Any]:
         raise not_found(str(exc)) from None
 
 
-def article_page(engine: Engine, article_id: int) -> dict[str, Any]:
+def article_page(engine: Engine, folder: Path, article_id: int) -> dict[str, Any]:
     """Everything the article page shows: the article, its sources with feed ids, its near-
-    duplicates and its versions (without texts)."""
+    duplicates, its versions (without texts), whether its page response is archived and, when
+    that record holds only part of the body, its WARC-Truncated."""
     record = article(engine, article_id)
     record["sources"] = listing.sources(engine, article_id)
     record["near_duplicates"] = listing.near_duplicates(engine, article_id)
     record["versions"] = [v.as_json() for v in list_revisions(engine, article_id, with_text=False)]
     record["raw_kept"] = listing.raw_page_kept(engine, article_id)
+    record["raw_cut"] = _raw_cut(engine, folder, article_id) if record["raw_kept"] else None
     return record
+
+
+def _raw_cut(engine: Engine, folder: Path, article_id: int) -> str | None:
+    """The WARC-Truncated of the article's page record (its header only is read)."""
+    page = stored_page(engine, article_id)
+    if page is None or page.raw is None:
+        return None
+    head = read_head(folder, page.raw[0].warc_file, page.raw[0].offset)
+    return head.truncated if head else None
 
 
 def _stored(engine: Engine, article_id: int) -> StoredPage:
