@@ -49,6 +49,15 @@ def fetched(status: int, body: bytes | None, reason: str) -> FetchResult:
     return FetchResult(URL, URL, status, {}, body, exchange=exchange)
 
 
+def refused() -> FetchResult:
+    """A body refused unread (a PDF link, a Content-Length over the cap): its headers only."""
+    received = (*RECEIVED, ("Content-Length", "2097152"))
+    exchange = Exchange(
+        "GET", URL, SENT, "1.1", "OK", received, wire_body=b"", truncated="unspecified"
+    )
+    return FetchResult(URL, URL, 200, {}, None, exchange=exchange)
+
+
 def record_sizes() -> None:
     folder = Path(tempfile.mkdtemp())
     writer = WarcWriter(folder, 1 << 40)
@@ -60,6 +69,7 @@ def record_sizes() -> None:
         ("304 (revisit, server-not-modified)", fetched(304, None, "Not Modified"), original),
         ("unchanged payload (revisit, identical digest)", fetched(200, page, "OK"), original),
         (f"{len(page) // 1024} KB fixture page (response)", fetched(200, page, "OK"), None),
+        ("body refused unread (response, WARC-Truncated)", refused(), None),
     ]
     for name, result, refers in cases:
         before = sum(p.stat().st_size for p in folder.glob("*.warc.gz"))
