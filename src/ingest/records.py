@@ -29,8 +29,9 @@ class Exchange:
     http_version: str  # "1.1"
     reason: str
     response_headers: tuple[tuple[str, str], ...]
-    # the payload as received when it is not `body`: content-coded bytes, or the body of an
-    # error response (kept for the archive only); None: same as `body`
+    # the payload as received when it is not `body`: content-coded bytes, the body of an
+    # error response, or what was read of a body refused or cut short (perhaps nothing): kept
+    # for the archive only; None: same as `body`
     wire_body: bytes | None = None
     truncated: str | None = None  # why that payload is cut short (WARC-Truncated: length, time…)
 
