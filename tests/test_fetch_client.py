@@ -265,6 +265,9 @@ def test_gzip_bomb_is_cut_at_cap_with_bounded_memory(gzip_bomb: bytes) -> None:
         tracemalloc.stop()
     assert result.error_class == ErrorClass.TOO_LARGE and result.body is None
     assert peak < 16 * 2**20  # a few times the 1 MB cap, nowhere near 100 MB
+    assert result.exchange is not None and result.exchange.truncated == "length"
+    wire = result.exchange.wire_body  # what was read, as received, for the archive only
+    assert wire and gzip_bomb.startswith(wire)  # (it came in one piece, or a few)
 
 
 def test_body_shorter_than_content_length_is_truncated() -> None:
@@ -273,6 +276,8 @@ def test_body_shorter_than_content_length_is_truncated() -> None:
 
     result, _ = run_raw(short)
     assert result.error_class == ErrorClass.TRUNCATED and result.body is None
+    assert result.exchange is not None
+    assert (result.exchange.wire_body, result.exchange.truncated) == (b"z" * 10, "disconnect")
 
 
 def test_cut_gzip_stream_is_truncated() -> None:
@@ -282,7 +287,21 @@ def test_cut_gzip_stream_is_truncated() -> None:
         writer.write(body)
 
     result, _ = run_raw(cut)
-    assert result.error_class == ErrorClass.TRUNCATED
+    assert result.error_class == ErrorClass.TRUNCATED and result.body is None
+    assert result.exchange is not None
+    sent = gzip.compress(FEED * 50)[:-20]
+    assert len(result.exchange.wire_body or b"") == len(sent)  # all of it, its coding unended
+    assert result.exchange.truncated == "unspecified"
+
+
+def test_corrupt_gzip_is_not_read_further_and_archived_as_cut() -> None:
+    async def corrupt(path: str, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 40\r\n\r\n")
+        writer.write(b"\x1f\x8b\x08\x00" + b"not deflate at all, no" + b"!" * 14)
+
+    result, _ = run_raw(corrupt)
+    assert result.error_class == ErrorClass.NETWORK and result.body is None
+    assert result.exchange is not None and result.exchange.truncated == "unspecified"
 
 
 # --- status mapping ---------------------------------------------------------------------------
