@@ -30,7 +30,7 @@ def test_a_fetch_extracts_in_its_workers_and_never_loads_the_extraction_stack_it
     site: Site, db_url: str, tmp_path: Path
 ) -> None:
     """Full text is extracted in the worker processes (ingest.offload): the process that runs
-    the fetch loads neither trafilatura nor the language model and numpy (start-up time, and
+    the fetch loads neither trafilatura nor the language model, numpy or MinHash (start-up time, and
     ~50 MB that every worker has anyway)."""
     site.serve_all()
     probe = f"""
@@ -44,7 +44,7 @@ engine = open_archive(settings.db_url)
 feeds.add_feed(engine, {site.url("/feed.rss")!r})
 result = asyncio.run(fetch_once(engine, settings))
 print(sum(r.full for r in result.reports))
-print(sorted(m for m in ("trafilatura", "py3langid", "numpy") if m in sys.modules))
+print(sorted(m for m in ("trafilatura", "py3langid", "numpy", "datasketch") if m in sys.modules))
 """
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ingest.dedupe import Thresholds, band_keys, features
+from ingest.dedupe import Thresholds, features
 from ingest.records import ParsedEntry
 from ingest.store.articles import set_text
 from ingest.store.blobs import put_packed
@@ -323,11 +323,9 @@ def _first_revisions(
         ],
     )
     for article_id, item in texts:  # one by one: a copy later in the document finds the first
-        mine = features(item.text)
-        keys = band_keys(mine)
         if item.words >= thresholds.min_words:  # shorter texts are never near-duplicates
-            link_article(conn, article_id, mine, keys, thresholds)
-        index_text(conn, article_id, keys)
+            link_article(conn, article_id, features(item.text), item.keys, thresholds)
+        index_text(conn, article_id, item.keys)
 
 
 def _apply_changed(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ingest.dedupe import band_keys, features
 from ingest.identity import (
     canonical_url,
     content_hash,
@@ -38,6 +39,7 @@ class PreparedEntry:
     text_hash: str | None  # content_hash of `text`, None when empty
     words: int
     text_blob: PackedBlob | None  # `text` compressed, for a revision
+    keys: tuple[int, ...]  # the text's MinHash LSH keys (near-duplicate index), () when empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,7 @@ def prepare_entry(entry: ParsedEntry) -> PreparedEntry:
         text_hash=content_hash(text) if text else None,
         words=word_count(text),
         text_blob=pack(text.encode()) if text else None,
+        keys=band_keys(features(text)) if text else (),
     )
 
 
