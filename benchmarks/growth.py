@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ingest.dedupe import Thresholds
 from ingest.records import ParsedEntry
 from ingest.store import entries, feeds
 from ingest.store.engine import open_archive
@@ -49,7 +50,7 @@ def big_feed(size: int) -> dict[str, float]:
         engine = open_archive(f"sqlite:///{tmp}/growth.db")
         feed_id, _ = feeds.add_feed(engine, "http://example.org/big.xml")
         started = time.perf_counter()
-        prepared, _ = prepare_entries(items("big", size, links=False))
+        prepared, _ = prepare_entries(items("big", size, links=False), Thresholds().min_words)
         prepare_s = time.perf_counter() - started
         started = time.perf_counter()
         outcome = entries.record_entries(engine, feed_id, prepared, fulltext=False)

@@ -421,3 +421,35 @@ def test_duplicate_links_through_the_real_pipeline_score_pairwise(cli: Cli, site
     assert scores.pairs >= 90, scores
     assert scores.precision >= 0.99, scores
     assert scores.recall >= 0.95, scores
+
+
+def test_texts_too_short_to_ever_match_are_not_indexed(db_url: str) -> None:
+    """A text under `min_words` never verifies as a near-duplicate, so the worker computes no
+    MinHash keys for it and the archive stores no index rows for it (they were most of the
+    write of a feed of teasers); a long text is indexed and still links to its copy."""
+    from ingest.dedupe import BANDS
+    from ingest.records import ParsedEntry
+    from ingest.store import entries, feeds
+    from ingest.store.engine import open_archive
+    from ingest.update.prepare import prepare_entry
+
+    story = newsroom.story_documents(0)
+    teaser = ParsedEntry(
+        guid="t", link=None, title="Teaser", summary="Read more about the harbour plan."
+    )
+    original = ParsedEntry(guid="o", link=None, title="Original", summary=story[0].text)
+    copy = ParsedEntry(guid="c", link=None, title="Copy", summary=story[1].text)
+    assert prepare_entry(teaser, min_words=100).keys == ()
+    assert len(prepare_entry(teaser).keys) == BANDS  # the default computes them for any text
+    Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = open_archive(db_url)
+    feed_id, _ = feeds.add_feed(engine, "http://example.org/f.xml")
+    entries.record_entries(engine, feed_id, [teaser, original, copy], fulltext=False)
+    query = (
+        "SELECT a.title, a.duplicate_of IS NOT NULL, count(b.key) FROM article a"
+        " LEFT JOIN article_band b ON b.article_id = a.id GROUP BY a.id ORDER BY a.id"
+    )
+    with engine.connect() as conn:
+        rows = [tuple(row) for row in conn.exec_driver_sql(query)]
+    assert rows == [("Teaser", 0, 0), ("Original", 0, BANDS), ("Copy", 1, BANDS)]
+    engine.dispose()

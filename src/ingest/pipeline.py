@@ -344,6 +344,7 @@ class Pipeline:
                 result.body,
                 result.headers,
                 result.final_url,
+                self.settings.near_duplicate_min_words,
             )
         except NotAFeedError as exc:
             link = None if declared_by else await self._feed_link(state, result)

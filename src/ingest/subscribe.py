@@ -142,6 +142,7 @@ async def _parse(pipeline: Pipeline, result: FetchResult) -> PreparedFeed | str 
             result.body,
             result.headers,
             result.final_url,
+            pipeline.settings.near_duplicate_min_words,
         )
     except NotAFeedError:
         return None

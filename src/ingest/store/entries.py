@@ -68,7 +68,7 @@ def record_entries(
     prepared here (tests, tools). Unchanged items cost a comparison in memory and one shared
     `last_seen` update.
     """
-    items, bad = _prepared(entries)
+    items, bad = _prepared(entries, thresholds.min_words)
     now = utcnow()
     with engine.begin() as conn:
         stored = load_state(conn, feed_id, items, thresholds)
@@ -79,12 +79,12 @@ def record_entries(
 
 
 def _prepared(
-    entries: Sequence[ParsedEntry | PreparedEntry],
+    entries: Sequence[ParsedEntry | PreparedEntry], min_words: int
 ) -> tuple[list[PreparedEntry], tuple[Skipped, ...]]:
     raw = tuple(e for e in entries if isinstance(e, ParsedEntry))
     if not raw:
         return [e for e in entries if isinstance(e, PreparedEntry)], ()
-    prepared, bad = prepare_entries(raw)
+    prepared, bad = prepare_entries(raw, min_words)
     return [*(e for e in entries if isinstance(e, PreparedEntry)), *prepared], bad
 
 
@@ -323,9 +323,11 @@ def _first_revisions(
         ],
     )
     for article_id, item in texts:  # one by one: a copy later in the document finds the first
-        if item.words >= thresholds.min_words:  # shorter texts are never near-duplicates
+        # a text under min_words never matches (dedupe.verify), so it is not indexed either:
+        # 32 index rows per teaser were most of the write of a feed of short items
+        if item.words >= thresholds.min_words:
             link_article(conn, article_id, features(item.text), item.keys, thresholds)
-        index_text(conn, article_id, item.keys)
+            index_text(conn, article_id, item.keys)
 
 
 def _apply_changed(

@@ -58,9 +58,12 @@ class PreparedFeed:
     skipped: tuple[Skipped, ...] = ()
 
 
-def prepare_entry(entry: ParsedEntry) -> PreparedEntry:
+def prepare_entry(entry: ParsedEntry, min_words: int = 0) -> PreparedEntry:
+    """One item's CPU work. Its MinHash keys only when its text has `min_words`
+    (`near_duplicate_min_words`): a shorter text never matches, and is not indexed."""
     entry = clean_record(entry)  # the one cleaning of stored text (parse/sanitize.py)
     text = html_to_text(entry.content or entry.summary or "")
+    words = word_count(text)
     return PreparedEntry(
         entry=entry,
         key=entry_key(entry),
@@ -68,29 +71,31 @@ def prepare_entry(entry: ParsedEntry) -> PreparedEntry:
         canonical=canonical_url(entry.link) if entry.link else None,
         text=text,
         text_hash=content_hash(text) if text else None,
-        words=word_count(text),
+        words=words,
         text_blob=pack(text.encode()) if text else None,
-        keys=band_keys(features(text)) if text else (),
+        keys=band_keys(features(text)) if text and words >= min_words else (),
     )
 
 
 def prepare_entries(
-    entries: tuple[ParsedEntry, ...],
+    entries: tuple[ParsedEntry, ...], min_words: int = 0
 ) -> tuple[tuple[PreparedEntry, ...], tuple[Skipped, ...]]:
     prepared: list[PreparedEntry] = []
     skipped: list[Skipped] = []
     for index, entry in enumerate(entries):
         try:
-            prepared.append(prepare_entry(entry))
+            prepared.append(prepare_entry(entry, min_words))
         except Exception as exc:  # one hostile item must not cost its siblings
             skipped.append(Skipped(index, entry.title, f"{type(exc).__name__}: {exc}"))
     return tuple(prepared), tuple(skipped)
 
 
-def parse_and_prepare(body: bytes, headers: dict[str, str], url: str) -> PreparedFeed:
+def parse_and_prepare(
+    body: bytes, headers: dict[str, str], url: str, min_words: int = 0
+) -> PreparedFeed:
     """`parse_feed` plus the items' preparation: what the worker process returns."""
     feed = parse_feed(body, headers, url)
-    prepared, skipped = prepare_entries(feed.entries)
+    prepared, skipped = prepare_entries(feed.entries, min_words)
     # the feed keeps the cleaned items themselves: pickled once, shared with `prepared`
     return PreparedFeed(replace(feed, entries=tuple(p.entry for p in prepared)), prepared, skipped)
 
