@@ -211,15 +211,7 @@ def _apply_page(
         )
         conn.execute(sa.delete(Article).where(Article.id == article_id))
         return target
-    page_fields = {
-        "page_raw_id": raw_id,
-        "page_headers": page.headers or None,
-        "page_status": page.status,
-        "etag": page.headers.get("etag"),
-        "last_modified": page.headers.get("last-modified"),
-        "fetched_at": now,
-        "updated_at": now,
-    }
+    page_fields = _page_fields(page, raw_id, now) | {"updated_at": now}
     if isinstance(intent, Failed):
         failed = {"extraction": intent.extraction, "extraction_error": intent.error}
         conn.execute(
@@ -263,6 +255,18 @@ def _apply_page(
         link=thresholds,
     )
     return article_id
+
+
+def _page_fields(page: FetchResult, raw_id: int | None, now: datetime) -> dict[str, object]:
+    """What an article keeps of the response its page came in (validators for re-checks)."""
+    return {
+        "page_raw_id": raw_id,
+        "page_headers": page.headers or None,
+        "page_status": page.status,
+        "etag": page.headers.get("etag"),
+        "last_modified": page.headers.get("last-modified"),
+        "fetched_at": now,
+    }
 
 
 def _leased_article(
@@ -352,13 +356,7 @@ def save_recheck(
             outcome = "failed"
         else:
             extracted = text.extracted
-            values |= {
-                "page_raw_id": raw_id,
-                "page_headers": page.headers or None,
-                "page_status": page.status,
-                "etag": page.headers.get("etag"),
-                "last_modified": page.headers.get("last-modified"),
-                "fetched_at": now,
+            values |= _page_fields(page, raw_id, now) | {
                 "removed_at": None,
                 "extractor_version": extracted.extractor,
             }
