@@ -129,3 +129,11 @@ def test_verbose_shows_the_runs_progress_not_the_schema_check(cli: Cli, site: Si
     assert "feed 1 done (ok): 0 new, 0 updated, 3 full texts" in done.stderr
     assert "page of article 1 fetched: 200" in done.stderr
     assert "alembic" not in done.stderr
+
+
+def test_the_command_list_gives_each_command_one_unbroken_line(cli: Cli) -> None:
+    """A docstring wraps at 100 columns; the list must not break its first paragraph there."""
+    done = cli("--help", COLUMNS="250")
+    assert done.returncode == 0, done.stderr
+    [line] = [row for row in done.stdout.splitlines() if "│ reextract " in row]
+    assert "(after an upgrade): no page is fetched; a changed text becomes a new revision" in line

@@ -1,5 +1,6 @@
 """Help texts that read like a manual: Typer ≥0.2x labels every flag `<bool>` and wraps required
-arguments in braces (`{article_id}`); this restores the plain `--flag` and `ARTICLE_ID`."""
+arguments in braces (`{article_id}`), and cuts a command's line in the list where its docstring
+wraps; this restores the plain `--flag` and `ARTICLE_ID`, and one unbroken line per command."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class _PlainArgument(TyperArgument):
 
 def plain_help(command: Any) -> Any:
     """Relabel every parameter of `command` and its subcommands, in place."""
+    if command.help and not command.short_help:  # a list's line: the first paragraph, unwrapped
+        command.short_help = " ".join(command.help.split("\n\n")[0].split())
     help_option = command.get_help_option(typer.Context(command))  # made once, then cached
     for param in [*command.params, *([help_option] if help_option else [])]:
         if isinstance(param, TyperOption) and param.is_flag:
