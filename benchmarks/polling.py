@@ -169,13 +169,15 @@ def run_ingest(
 
 
 def _profiled(command: list[str], profile: Path | None, raw: Path) -> float:
-    """Run `command` timed; with `profile`, under py-spy (all processes), summarized there."""
+    """Run `command` timed; with `profile`, under py-spy (all processes), summarized there;
+    the collapsed stacks are kept beside it (`.folded`, for a flame graph or a closer look)."""
     if profile is None:
         return _timed(command)
     spy = [str(BIN / "py-spy"), "record", "--subprocesses", "-r", "200", "-f", "raw"]
     elapsed = _timed([*spy, "-o", str(raw), "--", *command])
     profile.parent.mkdir(parents=True, exist_ok=True)
     profile.write_text(summarize_profile(raw.read_text()))
+    profile.with_suffix(".folded").write_text(raw.read_text())
     return elapsed
 
 

@@ -42,7 +42,7 @@ def test_reopening_is_idempotent(db_url: str) -> None:
     open_archive(db_url)
     engine = open_archive(db_url)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0010"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0011"
 
 
 def test_timestamps_round_trip_as_aware_utc(engine: Engine) -> None:
@@ -270,6 +270,44 @@ def test_upgrading_an_0009_archive_moves_page_work_to_the_queue_table(db_url: st
     assert not columns & {"next_check_at", "lease_owner", "lease_until", "retry_count"}
     claimed = queue.claim_due_articles(engine, "me", lease=timedelta(minutes=5), limit=10)
     assert [a.id for a in claimed] == [1]  # due, and its lease (expired in 2026-01) is free
+
+
+def test_upgrading_an_0010_archive_keeps_its_raw_responses_without_record_ids(
+    db_url: str,
+) -> None:
+    """Schema 0011 adds each raw response's WARC-Record-ID and WARC-Truncated; rows archived
+    before stay, with neither (their records are read when a revisit needs them)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from ingest.store.engine import MIGRATIONS
+    from ingest.store.raw import find_original
+
+    Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    old = sa.create_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with old.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0010")
+        raw = sa.Table("raw_response", sa.MetaData(), autoload_with=conn)
+        conn.execute(
+            sa.insert(raw).values(
+                warc_file="a.warc.gz",
+                offset=0,
+                length=10,
+                payload_digest="sha1:X",
+                record_type="response",
+                uri="http://example.org/",
+                status=200,
+                fetched_at=datetime(2026, 1, 1),
+            )
+        )
+    old.dispose()
+    engine = open_archive(db_url)
+    earlier = find_original(engine, "sha1:X")
+    assert earlier is not None
+    assert (earlier.warc_file, earlier.record_id, earlier.truncated) == ("a.warc.gz", None, None)
 
 
 def _feed_pages(engine: Engine, feed_id: int, limit: int) -> list[list[str]]:

@@ -582,3 +582,37 @@ def test_no_revisit_refers_to_a_record_cut_short(cli: Cli, site: Site, tmp_path:
     assert revisit["WARC-Refers-To"] == whole["WARC-Record-ID"]
     assert cut["WARC-Payload-Digest"] == empty["WARC-Payload-Digest"]  # both empty
     assert empty["WARC-Type"] == "response" and "WARC-Truncated" not in empty
+    with sqlite3.connect(tmp_path / "archive" / "ingest.db") as conn:
+        kept = conn.execute("SELECT record_id, truncated FROM raw_response ORDER BY id").fetchall()
+    assert kept == [(h["WARC-Record-ID"], h.get("WARC-Truncated")) for h in feeds]
+
+
+def test_a_304_names_its_record_from_the_database_or_from_the_file_for_older_rows(
+    cli: Cli, site: Site, tmp_path: Path
+) -> None:
+    """Each raw_response row keeps its record's WARC-Record-ID and WARC-Truncated (schema
+    0011), so a 304 finds what its revisit names without reading the WARC file. Rows written
+    before 0011 have neither: their record is read instead, and the revisit is the same."""
+    feed = load_fixture("minimal.rss", site.base)
+
+    def validated(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304, headers={"ETag": '"v1"'})
+        return Response(feed, content_type=RSS, headers={"ETag": '"v1"'})
+
+    site.server.expect_request("/feed.rss").respond_with_handler(validated)
+    cli("feeds", "add", site.url("/feed.rss"))
+    database = tmp_path / "archive" / "ingest.db"
+    assert cli("fetch", "--no-fulltext").returncode == 0  # a 304 named from the row
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("SELECT record_type, record_id, truncated FROM raw_response").fetchall()
+        conn.execute("UPDATE raw_response SET record_id = NULL, truncated = NULL")
+    assert cli("fetch", "--no-fulltext").returncode == 0  # a 304 named from the file
+    heads = [h for path in warc_files(tmp_path / "archive" / "warc") for h in warc_headers(path)]
+    original, *revisits = [h for h in heads if h["WARC-Type"] in ("response", "revisit")]
+    assert rows == [
+        ("response", original["WARC-Record-ID"], None),
+        ("revisit", revisits[0]["WARC-Record-ID"], None),
+    ]
+    assert [h["WARC-Type"] for h in revisits] == ["revisit", "revisit"]
+    assert {h["WARC-Refers-To"] for h in revisits} == {original["WARC-Record-ID"]}

@@ -200,33 +200,48 @@ class Pipeline:
         first, as attempts of their own (kind `robots`).
         Returns the raw response's id. A WARC write that fails is logged, the fetch goes on."""
 
-        def one(kind: str, result: FetchResult) -> int | None:
-            if result.deferred:  # never sent (its host said Retry-After): no attempt, no row
-                return None
-            kept: Kept | None = None
-            hops: list[Kept] = []
-            try:
-                hops = [k for hop in result.hops if (k := self.raw.keep(hop)) is not None]
-                kept = self.raw.keep(result, feed_id=feed_id, article_id=article_id)
-            except OSError as exc:
-                log.error("cannot write WARC record for %s: %s", result.url, exc)
-            return fetchlog.log_fetch(
-                self.engine,
-                kind,
-                result,
-                feed_id=feed_id,
-                article_id=article_id,
-                owner=self.owner,
-                raw=kept,
-                hops=hops,
-            )
+        return await self.db(self._logged, kind, result, feed_id=feed_id, article_id=article_id)
 
-        def run() -> int | None:
-            for robots in result.robots:
-                one("robots", robots)
-            return one(kind, result)
+    def _logged(
+        self,
+        kind: str,
+        result: FetchResult,
+        *,
+        feed_id: int | None = None,
+        article_id: int | None = None,
+    ) -> int | None:
+        """`log_fetch`'s work, on the writer thread."""
+        for robots in result.robots:
+            self._log_one("robots", robots)
+        return self._log_one(kind, result, feed_id=feed_id, article_id=article_id)
 
-        return await self.db(run)
+    def _log_one(
+        self,
+        kind: str,
+        result: FetchResult,
+        *,
+        feed_id: int | None = None,
+        article_id: int | None = None,
+    ) -> int | None:
+        if result.deferred:  # never sent (its host said Retry-After): no attempt, no row
+            return None
+        kept: Kept | None = None
+        hops: list[Kept] = []
+        try:
+            hops = [k for hop in result.hops if (k := self.raw.keep(hop)) is not None]
+            kept = self.raw.keep(result, feed_id=feed_id, article_id=article_id)
+        except OSError as exc:
+            log.error("cannot write WARC record for %s: %s", result.url, exc)
+        return fetchlog.log_fetch(
+            self.engine,
+            kind,
+            result,
+            feed_id=feed_id,
+            article_id=article_id,
+            owner=self.owner,
+            raw=kept,
+            hops=hops,
+        )
 
     async def cpu(self, timeout: float, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn` in the process pool; TimeoutError past `timeout` (its worker is killed),
@@ -325,11 +340,11 @@ class Pipeline:
             report.status, report.retry_at = "skipped", wait
             report.notes.append(f"host rate-limited (Retry-After) until {wait:%H:%M:%S} UTC")
             return report
-        await self.log_fetch("feed", result, feed_id=state.id)
-        if result.not_modified:
+        if result.not_modified:  # the attempt and the feed's new state in one writer call
             report.status = "not_modified"
-            await self._complete_success(state, result, None, report, declared_by)
+            await self._complete_success(state, result, None, report, declared_by, log=True)
             return await self._fetch_pending(state, report)
+        await self.log_fetch("feed", result, feed_id=state.id)
         if not result.ok or result.body is None:
             error = _declared(result.error, declared_by)
             report.status, report.error = "failed", f"{result.error_class}: {error}"
@@ -414,6 +429,8 @@ class Pipeline:
             return report
         if pending is None:
             pending = await self.db(entries.pending_articles, self.engine, state.id)
+        if not pending:
+            return report
         lease = timedelta(seconds=self.settings.lease_seconds)
         mine = await self.db(queue.lease_articles, self.engine, self.owner, pending, lease=lease)
         try:
@@ -536,8 +553,32 @@ class Pipeline:
         parsed: ParsedFeed | None,
         report: FeedReport,
         declared_by: FetchResult | None = None,
+        *,
+        log: bool = False,
     ) -> None:
+        """Write the feed's state after a successful poll (with `log`, the attempt too: a 304
+        then costs one call on the writer thread)."""
         now = utcnow()
+
+        def write() -> bool:
+            if log:
+                self._logged("feed", result, feed_id=state.id)
+            published = entries.recent_publication_times(self.engine, state.id)
+            values = self._success_values(state, result, parsed, declared_by, published, now)
+            return feeds.complete_feed(self.engine, self.owner, state.id, values)
+
+        if not await self.db(write):
+            report.notes.append("lease lost: another worker took this feed over")
+
+    def _success_values(
+        self,
+        state: FeedState,
+        result: FetchResult,
+        parsed: ParsedFeed | None,
+        declared_by: FetchResult | None,
+        published: list[datetime],
+        now: datetime,
+    ) -> dict[str, Any]:
         values: dict[str, Any] = {
             "last_fetched_at": now,
             "last_success_at": now,
@@ -563,7 +604,6 @@ class Pipeline:
             }
         cap = self.settings.max_cache_age
         cache_until = schedule.cache_lifetime(result.headers, now, cap)
-        published = await self.db(entries.recent_publication_times, self.engine, state.id)
         interval = schedule.success_interval(published, now, self.settings, state.interval_override)
         ttl = parsed.ttl_seconds if parsed else state.ttl_seconds
         values["cache_until"] = cache_until
@@ -578,9 +618,7 @@ class Pipeline:
             ],
         )
         confirmations = self.settings.redirect_confirmations
-        values |= _redirect_update(state, result, confirmations, declared_by)
-        if not await self.db(feeds.complete_feed, self.engine, self.owner, state.id, values):
-            report.notes.append("lease lost: another worker took this feed over")
+        return values | _redirect_update(state, result, confirmations, declared_by)
 
     async def _complete_failure(
         self, state: FeedState, error_class: str, message: str | None, result: FetchResult | None

@@ -73,11 +73,13 @@ class RawArchive:
             earlier = find_original(self.engine, payload_digest(payload))
         original = None
         if earlier is not None:
-            head = read_head(self.folder, earlier.warc_file, earlier.offset)
-            if head is not None and head.truncated:
+            record_id, truncated = earlier.record_id, earlier.truncated
+            if record_id is None:  # archived before its row said: its record does
+                head = read_head(self.folder, earlier.warc_file, earlier.offset)
+                record_id, truncated = (head.record_id, head.truncated) if head else (None, None)
+            if truncated:
                 earlier = None
             else:
-                record_id = head.record_id if head else None
                 original = Original(earlier.uri, earlier.fetched_at, record_id)
         written = self.writer().write(result, original)
         if written is None:

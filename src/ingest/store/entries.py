@@ -19,6 +19,7 @@ from ingest.dedupe import Thresholds, features
 from ingest.records import ParsedEntry
 from ingest.store.articles import set_text
 from ingest.store.blobs import put_packed
+from ingest.store.engine import reading
 from ingest.store.models import Article, Entry, Feed, PageQueue, Revision, utcnow
 from ingest.store.similar import index_text, link_article
 from ingest.store.upsert import insert_ignore
@@ -470,13 +471,15 @@ def pending_articles(engine: Engine, feed_id: int) -> list[int]:
         return _pending_articles(conn, feed_id)
 
 
-def recent_publication_times(engine: Engine, feed_id: int, limit: int = 100) -> list[datetime]:
-    """When this feed's latest entries were published (first seen, if undated): its pace."""
-    query = (
-        sa.select(sa.func.coalesce(Entry.published, Entry.first_seen))
-        .where(Entry.feed_id == feed_id)
-        .order_by(Entry.id.desc())
-        .limit(limit)
-    )
-    with engine.connect() as conn:
-        return list(conn.execute(query).scalars())
+_PUBLISHED = (  # built once: read at the end of every successful poll
+    sa.select(sa.func.coalesce(Entry.published, Entry.first_seen))
+    .where(Entry.feed_id == sa.bindparam("feed_id"))
+    .order_by(Entry.id.desc())
+    .limit(100)
+)
+
+
+def recent_publication_times(engine: Engine, feed_id: int) -> list[datetime]:
+    """When this feed's latest 100 entries were published (first seen, if undated): its pace."""
+    with reading(engine) as conn:
+        return list(conn.execute(_PUBLISHED, {"feed_id": feed_id}).scalars())

@@ -13,6 +13,8 @@ from ingest.store.engine import reading
 from ingest.store.models import Entry, FetchLog, utcnow
 from ingest.store.raw import Kept, Location, add_raw, locate
 
+_LOG = sa.insert(FetchLog)  # built once: one per HTTP attempt
+
 
 def log_fetch(
     engine: Engine,
@@ -32,24 +34,23 @@ def log_fetch(
         for hop in hops:
             add_raw(conn, hop)
         raw_id = add_raw(conn, raw) if raw is not None else None
-        conn.execute(
-            sa.insert(FetchLog).values(
-                raw_id=raw_id,
-                content_type=result.headers.get("content-type"),
-                at=utcnow(),
-                kind=kind,
-                url=result.url,
-                feed_id=feed_id,
-                article_id=article_id,
-                status=result.status,
-                bytes=result.bytes_read,
-                duration_ms=result.duration_ms,
-                queue_ms=result.queue_ms,
-                error_class=result.error_class,
-                error_message=result.error,
-                owner=owner,
-            )
-        )
+        row = {
+            "raw_id": raw_id,
+            "content_type": result.headers.get("content-type"),
+            "at": utcnow(),
+            "kind": kind,
+            "url": result.url,
+            "feed_id": feed_id,
+            "article_id": article_id,
+            "status": result.status,
+            "bytes": result.bytes_read,
+            "duration_ms": result.duration_ms,
+            "queue_ms": result.queue_ms,
+            "error_class": result.error_class,
+            "error_message": result.error,
+            "owner": owner,
+        }
+        conn.execute(_LOG, row)
     return raw_id
 
 

@@ -275,6 +275,8 @@ class RawResponse(SQLModel, table=True):
     uri: str
     status: int | None = None
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    record_id: str | None = None  # its WARC-Record-ID (NULL: written before schema 0011)
+    truncated: str | None = None  # its WARC-Truncated reason: the payload is not whole
 
 
 class Node(SQLModel, table=True):

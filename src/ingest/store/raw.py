@@ -8,6 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
 
 from ingest.store.engine import reading
 from ingest.store.filters import ArticleFilter, apply_filter
@@ -32,27 +33,63 @@ class Earlier:
     fetched_at: datetime
     warc_file: str
     offset: int
+    record_id: str | None  # None: archived before schema 0011, its record says
+    truncated: str | None
 
 
+_TARGET = aliased(RawResponse)
 _EARLIER = (
-    RawResponse.id,
-    RawResponse.uri,
-    RawResponse.fetched_at,
-    RawResponse.warc_file,
-    RawResponse.offset,
+    _TARGET.id,
+    _TARGET.uri,
+    _TARGET.fetched_at,
+    _TARGET.warc_file,
+    _TARGET.offset,
+    _TARGET.record_id,
+    _TARGET.truncated,
 )
+# Built once: a re-poll runs these for every 304, and building a statement costs more than
+# running it on SQLite.
+_ORIGINAL = (
+    sa.select(*_EARLIER)
+    .where(_TARGET.payload_digest == sa.bindparam("digest"), _TARGET.record_type == "response")
+    .order_by(_TARGET.id)
+    .limit(1)
+)
+_LAST_FEED_RESPONSE = (
+    sa.select(FetchLog.raw_id)
+    .where(FetchLog.feed_id == sa.bindparam("feed_id"), FetchLog.kind == "feed")
+    .where(FetchLog.raw_id.is_not(None), FetchLog.status < 400)
+    .where(FetchLog.error_class.is_(None))
+    .order_by(FetchLog.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_LAST_PAGE_RESPONSE = (
+    sa.select(Article.page_raw_id).where(Article.id == sa.bindparam("article_id")).scalar_subquery()
+)
+
+
+def _revisited(last: sa.ScalarSelect[int | None]) -> sa.Select[tuple[object, ...]]:
+    """The payload-holding response behind response `last`: itself, or what it refers to. A
+    304 whose own original is not known (a revisit of nothing) has none."""
+    last_row = aliased(RawResponse)
+    return (
+        sa.select(*_EARLIER)
+        .select_from(last_row)
+        .join(_TARGET, _TARGET.id == sa.func.coalesce(last_row.refers_to, last_row.id))
+        .where(last_row.id == last, last_row.status < 400)
+        .where(sa.or_(last_row.refers_to.is_not(None), last_row.record_type == "response"))
+    )
+
+
+_FEED_REVISITED = _revisited(_LAST_FEED_RESPONSE)
+_PAGE_REVISITED = _revisited(_LAST_PAGE_RESPONSE)
 
 
 def find_original(engine: Engine, digest: str) -> Earlier | None:
     """The first archived response with this payload digest (digest dedupe)."""
-    query = (
-        sa.select(*_EARLIER)
-        .where(RawResponse.payload_digest == digest, RawResponse.record_type == "response")
-        .order_by(RawResponse.id)
-        .limit(1)
-    )
     with reading(engine) as conn:
-        row = conn.execute(query).first()
+        row = conn.execute(_ORIGINAL, {"digest": digest}).first()
     return None if row is None else Earlier(*row)
 
 
@@ -63,48 +100,35 @@ def find_revisited(
     response archived for it (whose validators were sent); a 304 before it refers to it too.
     A feed's failed fetches (a body refused or cut short is archived too) gave no validators."""
     if feed_id is not None:
-        last = (
-            sa.select(FetchLog.raw_id)
-            .where(FetchLog.feed_id == feed_id, FetchLog.kind == "feed")
-            .where(FetchLog.raw_id.is_not(None), FetchLog.status < 400)
-            .where(FetchLog.error_class.is_(None))
-            .order_by(FetchLog.id.desc())
-            .limit(1)
-        )
+        query, params = _FEED_REVISITED, {"feed_id": feed_id}
     elif article_id is not None:
-        last = sa.select(Article.page_raw_id).where(Article.id == article_id)
+        query, params = _PAGE_REVISITED, {"article_id": article_id}
     else:
         return None
     with reading(engine) as conn:
-        row = conn.execute(
-            sa.select(RawResponse.id, RawResponse.refers_to, RawResponse.record_type).where(
-                RawResponse.id == last.scalar_subquery(), RawResponse.status < 400
-            )
-        ).first()
-        if row is None or (row.refers_to is None and row.record_type != "response"):
-            return None  # a 304 whose own original is not known
-        target = row.id if row.refers_to is None else row.refers_to
-        found = conn.execute(sa.select(*_EARLIER).where(RawResponse.id == target)).first()
-    return None if found is None else Earlier(*found)
+        row = conn.execute(query, params).first()
+    return None if row is None else Earlier(*row)
+
+
+_ADD_RAW = sa.insert(RawResponse).returning(RawResponse.id)
 
 
 def add_raw(conn: sa.Connection, kept: Kept) -> int:
     w = kept.written
-    return conn.execute(
-        sa.insert(RawResponse)
-        .values(
-            warc_file=w.warc_file,
-            offset=w.offset,
-            length=w.length,
-            payload_digest=w.payload_digest,
-            record_type=w.record_type,
-            refers_to=kept.refers_to,
-            uri=w.uri,
-            status=w.status,
-            fetched_at=w.at,
-        )
-        .returning(RawResponse.id)
-    ).scalar_one()
+    row = {
+        "warc_file": w.warc_file,
+        "offset": w.offset,
+        "length": w.length,
+        "payload_digest": w.payload_digest,
+        "record_type": w.record_type,
+        "refers_to": kept.refers_to,
+        "uri": w.uri,
+        "status": w.status,
+        "fetched_at": w.at,
+        "record_id": w.record_id,
+        "truncated": w.truncated,
+    }
+    return conn.execute(_ADD_RAW, row).scalar_one()
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,8 @@ class Written:
     uri: str
     status: int
     at: datetime
+    record_id: str  # WARC-Record-ID, for the revisits that will name it
+    truncated: str | None  # WARC-Truncated: a revisit never refers to it
 
 
 class WarcWriter:
@@ -165,7 +167,16 @@ class WarcWriter:
             writer.write_record(after)
             out.flush()
             written = Written(
-                self._name, offset, length, digest, record.rec_type, exchange.url, result.status, at
+                self._name,
+                offset,
+                length,
+                digest,
+                record.rec_type,
+                exchange.url,
+                result.status,
+                at,
+                record_id,
+                record.rec_headers.get_header("WARC-Truncated"),
             )
             if out.tell() >= self.max_bytes:
                 self._close()
