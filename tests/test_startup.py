@@ -1,5 +1,6 @@
 """Fast start: commands that read the archive import none of the fetch, extract or migration
-stacks (the slowest imports); checked with Python's own import log, not with a clock."""
+stacks (the slowest imports), and help and version import no database stack at all; checked
+with Python's own import log, not with a clock."""
 
 from __future__ import annotations
 
@@ -13,17 +14,70 @@ from ingest.store.engine import open_archive
 from tests.conftest import Cli, Site
 
 HEAVY = {"aiohttp", "trafilatura", "alembic", "pebble", "feedparser", "apscheduler", "courlan"}
+DATABASE = {"sqlalchemy", "sqlmodel", "pydantic"}
+ARCHIVE_SIDE = ("store", "fetch", "parse", "pipeline", "web", "warc")  # ingest.<these>
 
 
-@pytest.mark.parametrize("args", [["--help"], ["feeds", "list"], ["show", "1"]])
+def imported(cli: Cli, *args: str) -> set[str]:
+    """Every module the command imported, from Python's own import log."""
+    done = cli(*args, PYTHONPROFILEIMPORTTIME="1")
+    modules = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert "ingest.cli" in modules
+    return modules
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["feeds", "list"],
+        ["show", "1"],
+        ["search", "x"],
+        ["export"],
+        ["log"],
+        ["status"],
+    ],
+)
 def test_reading_commands_import_no_fetch_extract_or_migration_stack(
     cli: Cli, args: list[str]
 ) -> None:
     open_archive(cli.db_url).dispose()  # an archive at the current schema: nothing to migrate
-    done = cli(*args, PYTHONPROFILEIMPORTTIME="1")
-    modules = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
-    assert "ingest.cli" in modules
+    modules = imported(cli, *args)
     assert not HEAVY & modules, HEAVY & modules
+
+
+def archive_side(modules: set[str]) -> set[str]:
+    """The database stacks and ingest's own archive, fetch and web modules among `modules`."""
+    top = {name.split(".")[0] for name in modules}
+    ours = {".".join(name.split(".")[:2]) for name in modules if name.startswith("ingest.")}
+    return (DATABASE | HEAVY) & top | ours & {f"ingest.{name}" for name in ARCHIVE_SIDE}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_help_and_version_import_no_database_stack(cli: Cli, args: list[str]) -> None:
+    """Neither SQLAlchemy, SQLModel nor pydantic (the settings), nor any module of ingest's
+    archive, fetch or web side."""
+    found = archive_side(imported(cli, *args))
+    assert not found, found
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["feeds", "--help"],
+        ["feeds", "add", "--help"],
+        ["fetch", "--help"],
+        ["search", "--help"],
+        ["export", "--help"],
+        ["check", "--help"],
+        ["run", "--help"],
+    ],
+)
+def test_a_commands_help_imports_no_database_stack(cli: Cli, args: list[str]) -> None:
+    """As above, but pydantic: once a command is named, Typer (0.2x) coerces the global options'
+    values (`--db`, also from INGEST_DB_URL; `--config`) with pydantic TypeAdapters itself."""
+    found = archive_side(imported(cli, *args)) - {"pydantic"}
+    assert not found, found
 
 
 def test_a_fetch_extracts_in_its_workers_and_never_loads_the_extraction_stack_itself(

@@ -2,6 +2,12 @@
 
 Exit codes: 0 success, 1 partial failure (some feeds failed), 2 usage or configuration error.
 Errors are one line on stderr, never a traceback (set INGEST_DEBUG=1 to see one).
+
+Start-up time: every command module is imported for any command (even `--help`), and
+SQLAlchemy, SQLModel and pydantic alone take ~0.5 s to import, twice a bare `--help`. So the
+command modules import only typer, the standard library and the light `ingest.cli` helpers at
+top level; each command imports its stack (settings, store, pipeline…) in its body, when it
+runs. tests/test_startup.py holds them to it.
 """
 
 from __future__ import annotations
@@ -13,7 +19,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import DatabaseError
 from typer.exceptions import TyperException
 
 from ingest import __version__
@@ -35,7 +40,6 @@ from ingest.cli.context import AppContext
 from ingest.cli.help import plain_help
 from ingest.cli.output import fail
 from ingest.errors import IngestError, StorageError
-from ingest.store.engine import damage_message, reason
 
 app = typer.Typer(
     name="ingest",
@@ -101,6 +105,13 @@ def _global(
     ctx.obj = AppContext(db_url=db, config_path=config)
 
 
+def _database_errors() -> tuple[type[Exception], ...]:
+    """SQLAlchemy's DatabaseError, looked up only when an exception is being handled: a command
+    that never imported SQLAlchemy ran no query, so no such error can have come from it."""
+    found = sys.modules.get("sqlalchemy.exc")
+    return (found.DatabaseError,) if found else ()
+
+
 def main() -> None:
     """Console entry point: run the app, turning every error (ours, and Click's usage errors)
     into one line on stderr and an exit code."""
@@ -119,9 +130,11 @@ def main() -> None:
         if os.environ.get("INGEST_DEBUG"):
             raise
         fail(exc)
-    except DatabaseError as exc:  # met by whichever query reads a damaged page, in any command
+    except _database_errors() as exc:  # met by whichever query reads a damaged page, any command
         if os.environ.get("INGEST_DEBUG"):
             raise
+        from ingest.store.engine import damage_message, reason
+
         fail(StorageError(damage_message(exc) or f"archive error: {reason(exc)}"))
     except (KeyboardInterrupt, typer.Abort):
         sys.exit(130)

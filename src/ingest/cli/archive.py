@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ingest.backup import backup
 from ingest.cli.output import err
 from ingest.errors import UsageError
-from ingest.integrity import MAX_LISTED, check, repair
-from ingest.migrateraw import Moved, migrate_raw, pending_bodies
-from ingest.rawarchive import RawArchive, warc_folder
-from ingest.retention import plan_prune, prune
-from ingest.schedule import parse_duration
-from ingest.store.engine import open_archive
-from ingest.store.models import utcnow
+
+if TYPE_CHECKING:
+    from ingest.migrateraw import Moved
 
 
 def register(app: typer.Typer) -> None:
@@ -32,6 +27,8 @@ def migrate_raw_command(ctx: typer.Context) -> None:
 
     Safe to interrupt and run again: it resumes where it stopped.
     """
+    from ingest.migrateraw import migrate_raw, pending_bodies
+    from ingest.rawarchive import RawArchive
 
     engine, settings = ctx.obj.engine, ctx.obj.settings
     if not settings.warc:
@@ -65,7 +62,9 @@ def check_command(
 ) -> None:
     """Check the archive: database integrity, every raw reference (file, offset, digest) and
     orphans. Exit 0 when all is well, 1 when something is wrong."""
+    from ingest.integrity import MAX_LISTED, check, repair
     from ingest.rawarchive import warc_folder
+    from ingest.store.engine import open_archive
 
     settings = ctx.obj.settings
     engine = open_archive(settings.db_url, migrate=False, create=False)  # not migrated: damaged?
@@ -120,6 +119,7 @@ def backup_command(
 ) -> None:
     """Copy the archive (SQLite database and WARC files) consistently, while it is in use;
     into the same folder again, only what changed is copied."""
+    from ingest.backup import backup
     from ingest.rawarchive import warc_folder
 
     settings = ctx.obj.settings
@@ -141,6 +141,9 @@ def prune_command(
     ] = False,
 ) -> None:
     """Drop old raw responses (whole WARC files); article texts, metadata and revisions stay."""
+    from ingest.rawarchive import warc_folder
+    from ingest.retention import plan_prune, prune
+    from ingest.store.models import utcnow
 
     try:
         age = parse_age(raw_older_than)
@@ -164,6 +167,7 @@ def prune_command(
 
 def parse_age(text: str) -> timedelta:
     """`90d`, `12w`, `1y` (365 days), or any duration `ingest feeds set` takes."""
+    from ingest.schedule import parse_duration
 
     value = text.strip().lower()
     if value.endswith("y") and value[:-1].isdigit():

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ingest.cli.output import TextFormat, err, print_json, print_table, say
-from ingest.diff import unified_word_diff
 from ingest.errors import StorageError, UsageError
-from ingest.redact import redact_url
-from ingest.store.queries import get_article
-from ingest.store.revisions import RevisionRecord, list_revisions
+
+if TYPE_CHECKING:
+    from ingest.store.revisions import RevisionRecord
 
 
 def register(app: typer.Typer) -> None:
@@ -33,6 +32,9 @@ def show(
     ] = False,
 ) -> None:
     """Print one archived article: metadata, sources and text (or its versions, or its page)."""
+    from ingest.redact import redact_url
+    from ingest.store.queries import get_article
+
     if raw:
         _show_raw(ctx, article_id)
         return
@@ -95,6 +97,8 @@ def _show_raw(ctx: typer.Context, article_id: int) -> None:
 
 
 def _show_revisions(ctx: typer.Context, article_id: int, format: TextFormat) -> None:
+    from ingest.store.revisions import list_revisions
+
     versions = list_revisions(ctx.obj.reader, article_id, with_text=format is TextFormat.json)
     if format is TextFormat.json:
         print_json([v.as_json() for v in versions])
@@ -119,6 +123,9 @@ def diff(
 
     Versions are numbered as `ingest show ID --revisions` lists them.
     """
+    from ingest.diff import unified_word_diff
+    from ingest.store.revisions import list_revisions
+
     versions = list_revisions(ctx.obj.reader, article_id, with_text=True)
     if not versions:
         raise UsageError(f"article {article_id} has no versions yet (its page is not fetched)")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
-from ingest.config import Settings, load_settings
-from ingest.store.engine import open_archive
+    from ingest.config import Settings
 
 
 @dataclass
@@ -21,6 +22,8 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from ingest.config import load_settings
+
             self._settings = load_settings(self.config_path, db_url=self.db_url)
         return self._settings
 
@@ -28,6 +31,8 @@ class AppContext:
     def engine(self) -> Engine:
         """The archive for a command that writes: created when missing."""
         if self._engine is None:
+            from ingest.store.engine import open_archive
+
             self._engine = open_archive(self.settings.db_url)
         return self._engine
 
@@ -36,5 +41,7 @@ class AppContext:
         """The archive for a command that only reads: never created ("no archive at PATH"),
         opened read-only when its file or filesystem cannot be written."""
         if self._engine is None:
+            from ingest.store.engine import open_archive
+
             self._engine = open_archive(self.settings.db_url, create=False)
         return self._engine

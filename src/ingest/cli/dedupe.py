@@ -7,8 +7,6 @@ from typing import Annotated
 import typer
 
 from ingest.cli.output import out
-from ingest.dedupe import Thresholds
-from ingest.store.relink import link_stats, relink
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +26,9 @@ def dedupe(
 ) -> None:
     """Count the near-duplicate links; with --recheck, repair them: every article is grouped
     again in arrival order and verified against its group's original."""
+    from ingest.dedupe import Thresholds
+    from ingest.store.relink import link_stats, relink
+
     engine, settings = ctx.obj.engine, ctx.obj.settings
     if recheck:
         thresholds = Thresholds(

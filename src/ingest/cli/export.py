@@ -66,7 +66,7 @@ def export(
     """Write the articles the filters keep (all by default; near-duplicates only with
     --with-duplicates), in id order: JSON lines, CSV, Atom or JSON Feed (full text), or WARC
     (their original page responses). See README, "Export formats"."""
-    from ingest import exports  # on use: `ingest --help` stays light
+    from ingest import exports
     from ingest.rawarchive import warc_folder
     from ingest.store.queries import iter_articles
     from ingest.store.raw import iter_page_locations

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime, timedelta
-from typing import Annotated, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ingest import schedule
 from ingest.cli.context import AppContext
 from ingest.cli.output import Format, message, print_json, print_table
 from ingest.errors import IngestError, UsageError
-from ingest.feedsfile import declared_feeds
-from ingest.health import feeds_with_health
-from ingest.identity import check_url, feed_url
-from ingest.redact import redact_url
-from ingest.store import feeds as store
-from ingest.store.models import utcnow
+
+if TYPE_CHECKING:
+    from ingest.subscribe import Subscription
 
 app = typer.Typer(help="Add, list, disable and remove feeds.", no_args_is_help=True)
 
@@ -37,15 +32,18 @@ def add(
 
     Prints each feed's id on stdout. Already-subscribed URLs are reported, not errors.
     """
+    import asyncio
+
+    from ingest.identity import check_url
+    from ingest.owner import make_owner
+    from ingest.pipeline import Pipeline
+    from ingest.redact import redact_url
+    from ingest.subscribe import subscribe_all
+
     app_ctx: AppContext = ctx.obj
     for url in urls:
         check_url(url)  # reject bad input before any network or archive work
     engine, settings = app_ctx.engine, app_ctx.settings
-
-    # the pipeline (HTTP stack, worker pool): imported by the commands that fetch
-    from ingest.owner import make_owner
-    from ingest.pipeline import Pipeline
-    from ingest.subscribe import Subscription, subscribe_all
 
     async def run() -> list[Subscription | IngestError]:
         async with Pipeline(engine, settings, make_owner("add")) as pipeline:
@@ -73,6 +71,11 @@ def list_(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """List feeds with their health (ok / failing since / gone / rate-limited until)."""
+    from ingest.feedsfile import declared_feeds
+    from ingest.health import feeds_with_health
+    from ingest.redact import redact_url
+    from ingest.store import feeds as store
+
     found = feeds_with_health(ctx.obj.reader)
     known = store.known_urls(ctx.obj.reader)
     declared = declared_feeds(ctx.obj.settings.feeds_files)
@@ -97,10 +100,6 @@ def list_(
         message("no feeds yet: add one with `ingest feeds add URL`")
 
 
-def _when(value: datetime | None) -> str | None:
-    return value and f"{value:%Y-%m-%d %H:%M}"
-
-
 @app.command("remove")
 def remove(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="Feed ID or URL.")]) -> None:
     """Unsubscribe from a feed. Articles already archived are kept.
@@ -108,6 +107,10 @@ def remove(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="Feed ID 
     A feed a feeds file declares is refused: the next fetch would add it again. Remove it from
     the file, or keep it declared and `ingest feeds disable` it.
     """
+    from ingest.feedsfile import declared_feeds
+    from ingest.identity import feed_url
+    from ingest.store import feeds as store
+
     engine = ctx.obj.engine
     feed_id = store.resolve_feed(engine, ref)
     feed = next(f for f in store.list_feeds(engine) if f.id == feed_id)
@@ -128,6 +131,8 @@ def disable(
 
     Works for feeds a feeds file declares: syncing the file does not enable them again.
     """
+    from ingest.store import feeds as store
+
     engine = ctx.obj.engine
     feed_id = store.resolve_feed(engine, ref)
     store.update_feed(engine, feed_id, enabled=False)
@@ -137,6 +142,8 @@ def disable(
 @app.command("enable")
 def enable(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="Feed ID or URL.")]) -> None:
     """Poll a feed again: after 410 Gone, or after it was disabled."""
+    from ingest.store import feeds as store
+
     engine = ctx.obj.engine
     feed_id = store.resolve_feed(engine, ref)
     store.update_feed(  # a fresh start: due now, no backoff, not "failing since" any more
@@ -165,6 +172,10 @@ def set_(
     ],
 ) -> None:
     """Override how often a feed is polled (errors still back off; server waits still bind)."""
+    from ingest import schedule
+    from ingest.store import feeds as store
+    from ingest.store.models import utcnow
+
     seconds: int | None = None
     if interval.strip().lower() != "auto":
         try:

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ingest.cli.context import AppContext
 from ingest.cli.output import err, message, print_table, say
 from ingest.errors import DiskFull, is_disk_full
-from ingest.redact import redact_url
-from ingest.store import feeds as store
-from ingest.store.queue import requeue_failed_pages
 
 if TYPE_CHECKING:
     from ingest.pipeline import FeedReport
@@ -52,9 +47,22 @@ def fetch(
 
     Exit code 0 when every feed was fine, 1 when some failed (the summary says which and why).
     """
-    from ingest.batch import fetch_once, sync_feeds_files  # the fetch stack: only for fetching
+    import asyncio
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from ingest.batch import fetch_once, sync_feeds_files
     from ingest.pipeline import DISK_FULL
     from ingest.recheck import recheck_now
+    from ingest.redact import redact_url
+    from ingest.store import feeds as store
+    from ingest.store.queue import requeue_failed_pages
 
     app_ctx: AppContext = ctx.obj
     settings, engine = app_ctx.settings, app_ctx.engine
@@ -144,6 +152,8 @@ def fetch(
 
 
 def _summary(reports: list[FeedReport]) -> None:
+    from ingest.redact import redact_url
+
     rows = [
         (
             r.feed_id,

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from sqlalchemy.engine import Engine
 
 from ingest.errors import UsageError
-from ingest.store.feeds import resolve_feed
-from ingest.store.filters import ArticleFilter, normalize_lang, normalize_site, parse_when
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from ingest.store.filters import ArticleFilter
 
 FeedOption = Annotated[
     list[str] | None,
@@ -80,6 +82,9 @@ def article_filter(
     now: datetime | None = None,
 ) -> ArticleFilter:
     """The options as an `ArticleFilter`; a bad value raises UsageError (one line, exit 2)."""
+    from ingest.store.feeds import resolve_feed
+    from ingest.store.filters import ArticleFilter, normalize_lang, normalize_site, parse_when
+
     now = now or datetime.now(UTC)
     return ArticleFilter(
         feed_ids=tuple(dict.fromkeys(resolve_feed(engine, ref) for ref in feed or [])),

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ingest.cli.output import Format, err, print_json, print_table
 from ingest.errors import StorageError, UsageError
-from ingest.redact import redact_url
-from ingest.store import feeds as feed_store
-from ingest.store.fetchlog import logged_response, recent_fetches
-from ingest.store.models import FetchLog
+
+if TYPE_CHECKING:
+    from ingest.store.models import FetchLog
 
 
 def register(app: typer.Typer) -> None:
@@ -41,6 +40,10 @@ def log(
 ) -> None:
     """Show recent fetch attempts (feeds, pages and robots.txt): id, URL, status, bytes,
     request time (ms), time waiting for the host's turn before it (wait ms) and error class."""
+    from ingest.redact import redact_url
+    from ingest.store import feeds as feed_store
+    from ingest.store.fetchlog import recent_fetches
+
     engine = ctx.obj.reader
     if raw is not None:
         _print_raw(ctx, raw)
@@ -74,6 +77,7 @@ def _print_raw(ctx: typer.Context, log_id: int) -> None:
     """The response as `show --raw` prints a page (bytes: any charset prints as it was
     served), and a note on stderr when its body was not kept whole."""
     from ingest.rawarchive import cut_note, message_of, read_located, warc_folder
+    from ingest.store.fetchlog import logged_response
     from ingest.warc.reader import WarcReadError
 
     found = logged_response(ctx.obj.reader, log_id)
@@ -94,6 +98,8 @@ def _print_raw(ctx: typer.Context, log_id: int) -> None:
 
 
 def log_record(row: FetchLog) -> dict[str, Any]:
+    from ingest.redact import redact_url
+
     record = row.model_dump(mode="json")
     record["url"] = redact_url(record["url"])
     return record

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,9 +10,6 @@ import typer
 
 from ingest.cli.output import message
 from ingest.errors import UsageError
-from ingest.opml import OpmlError, Subscribed, read_opml, write_opml
-from ingest.redact import redact_url
-from ingest.store import feeds as store
 
 
 def register(app: typer.Typer) -> None:
@@ -37,6 +33,12 @@ def import_(
     Feeds already subscribed are skipped; invalid URLs are reported. Exit 1 when some were
     invalid, 2 when nothing could be added.
     """
+    import asyncio
+
+    from ingest.importing import import_outlines
+    from ingest.opml import OpmlError, read_opml
+    from ingest.redact import redact_url
+
     try:
         outlines = read_opml(path.read_bytes())
     except OSError as exc:
@@ -44,10 +46,6 @@ def import_(
     except OpmlError as exc:
         raise UsageError(f"{path}: {exc}") from None
     app_ctx = ctx.obj
-    from ingest.importing import (
-        import_outlines,
-    )  # imported by this command only: fast start for the others
-
     report = asyncio.run(import_outlines(app_ctx.engine, app_ctx.settings, outlines, check=check))
     for added in report.added:
         note = f" ({added.note})" if added.note else ""
@@ -69,6 +67,9 @@ def export(
     ] = None,
 ) -> None:
     """Write every subscription as OPML 2.0 (folders as nested outlines), for any feed reader."""
+    from ingest.opml import Subscribed, write_opml
+    from ingest.store import feeds as store
+
     document = write_opml(
         Subscribed(f.url, f.title, f.site_url, f.folders) for f in store.list_feeds(ctx.obj.reader)
     )

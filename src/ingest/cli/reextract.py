@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
 
 from ingest.cli.output import message
-from ingest.store.queries import require_articles
 
 
 def register(app: typer.Typer) -> None:
@@ -27,9 +25,13 @@ def reextract(
 ) -> None:
     """Run the current extractor over the archived pages again (after an upgrade): no page is
     fetched; a changed text becomes a new revision. Exit 1 when some could not be extracted."""
+    import asyncio
+
+    from ingest.reextract import reextract as run_reextract
+    from ingest.store.queries import require_articles
+
     if article_ids:
         require_articles(ctx.obj.engine, article_ids)
-    from ingest.reextract import reextract as run_reextract  # this command's stack only
 
     outcomes = asyncio.run(
         run_reextract(ctx.obj.engine, ctx.obj.settings, article_ids or None, outdated=outdated)

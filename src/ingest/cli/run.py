@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -14,8 +13,6 @@ import typer
 
 from ingest.cli.context import AppContext
 from ingest.cli.output import Format, print_json, print_table
-from ingest.store import nodes
-from ingest.store.writerlock import WriterLock
 from ingest.timestamps import iso_utc
 
 
@@ -74,6 +71,10 @@ def run(
 
     One daemon per SQLite archive (a second one refuses to start); any number on PostgreSQL.
     """
+    import asyncio
+
+    from ingest.store.writerlock import WriterLock
+
     app_ctx: AppContext = ctx.obj
     settings = app_ctx.settings
     updates = {"metrics_port": metrics_port, "metrics_host": metrics_host}
@@ -82,7 +83,7 @@ def run(
     lock = WriterLock(settings.db_url)
     lock.acquire()  # before opening: a refused daemon touches nothing
     try:
-        from ingest.daemon import Daemon  # this command's stack only
+        from ingest.daemon import Daemon  # after the lock: a refused daemon starts nothing
         from ingest.metrics import Metrics
 
         daemon = Daemon(app_ctx.engine, settings, Metrics())
@@ -96,6 +97,8 @@ def status(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """What the daemons are doing: feeds due, in flight, failing, gone; each node's last tick."""
+    from ingest.store import nodes
+
     app_ctx: AppContext = ctx.obj
     engine, settings = app_ctx.reader, app_ctx.settings
     report = nodes.status_report(engine, stale_after=3 * settings.tick_interval + 60)

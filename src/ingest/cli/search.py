@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import islice
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
@@ -20,9 +20,10 @@ from ingest.cli.filters import (
     article_filter,
 )
 from ingest.cli.output import Format, message, print_json, print_table
-from ingest.highlight import Span
-from ingest.store.search import Cursor, Hit
-from ingest.store.search import search as run_search
+
+if TYPE_CHECKING:
+    from ingest.highlight import Span
+    from ingest.store.search import Hit
 
 MATCH_STYLE = "bold reverse"
 
@@ -88,6 +89,9 @@ def search(
     format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """Search article titles and texts, best matches first."""
+    from ingest.store.search import Cursor
+    from ingest.store.search import search as run_search
+
     engine = ctx.obj.reader
     keep = article_filter(
         engine,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from typing import TYPE_CHECKING, Annotated
 
@@ -40,8 +39,10 @@ def serve(
     ] = 8,
 ) -> None:
     """Serve the archive: web pages at /, JSON at /api/ (see /api/openapi.json), Atom feeds."""
+    import asyncio
+
     from ingest.rawarchive import warc_folder
-    from ingest.web.app import make_app  # the web stack loads only for `serve`
+    from ingest.web.app import make_app
 
     app_ctx: AppContext = ctx.obj
     app = make_app(
@@ -57,7 +58,9 @@ def serve(
 
 async def _serve(app: web.Application, host: str, port: int) -> None:
     """Listen until SIGTERM or SIGINT, then stop within SHUTDOWN_SECONDS."""
-    from aiohttp import web  # the web stack loads only for `serve`
+    import asyncio
+
+    from aiohttp import web
 
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS, access_log=None)
     await runner.setup()
