@@ -14,6 +14,7 @@ from pebble import ProcessExpired
 from ingest.config import Settings
 from ingest.pipeline import Pipeline
 from ingest.store.engine import open_archive
+from tests.conftest import Cli, Site
 
 
 def test_stuck_and_dead_workers_are_replaced(db_url: str) -> None:
@@ -48,3 +49,19 @@ def test_workers_fork_with_the_extraction_models_loaded_once(db_url: str) -> Non
             return [await pipeline.cpu(30, _model_loaded) for _ in range(4)]
 
     assert asyncio.run(scenario()) == [True] * 4
+
+
+def test_a_run_with_nothing_to_parse_starts_no_worker(cli: Cli, site: Site) -> None:
+    """Workers start with the first body to parse (pebble starts its pool on first use): a
+    re-poll that gets only 304s never starts the forkserver, whose preload (the extraction
+    stack, the language model) would take a core from the run. Seen in Python's import log, which the forkserver writes to the same stderr."""
+    site.server.expect_request("/feed.rss", headers={"If-None-Match": '"v1"'}).respond_with_data(
+        "", status=304
+    )
+    site.serve("/feed.rss", "feed.rss", "application/rss+xml", ETag='"v1"')
+    first = cli("feeds", "add", site.url("/feed.rss"), PYTHONPROFILEIMPORTTIME="1")  # parsed
+    again = cli("fetch", "--no-fulltext", PYTHONPROFILEIMPORTTIME="1")
+    assert first.returncode == again.returncode == 0
+    assert "not_modified" in again.stdout
+    assert "ingest.workerpreload" in first.stderr
+    assert "ingest.workerpreload" not in again.stderr
