@@ -54,7 +54,8 @@ def test_workers_fork_with_the_extraction_models_loaded_once(db_url: str) -> Non
 def test_a_run_with_nothing_to_parse_starts_no_worker(cli: Cli, site: Site) -> None:
     """Workers start with the first body to parse (pebble starts its pool on first use): a
     re-poll that gets only 304s never starts the forkserver, whose preload (the extraction
-    stack, the language model) would take a core from the run. Seen in Python's import log, which the forkserver writes to the same stderr."""
+    stack, the language model) would take a core from the run. Seen in Python's import log,
+    which the forkserver writes to the same stderr."""
     site.server.expect_request("/feed.rss", headers={"If-None-Match": '"v1"'}).respond_with_data(
         "", status=304
     )
