@@ -77,8 +77,9 @@ def list_(
     from ingest.store import feeds as store
 
     found = feeds_with_health(ctx.obj.reader)
-    known = store.known_urls(ctx.obj.reader)
     declared = declared_feeds(ctx.obj.settings.feeds_files)
+    # canonical URLs (courlan, slow to import) only when a feeds file declares something
+    known = store.known_urls(ctx.obj.reader) if declared else set()
     waiting = {url: path for url, path in declared.items() if url not in known}
     for url, path in waiting.items():  # not written here: listing never changes the archive
         message(f"declared in {path}, added by the next fetch: {redact_url(url)}")
