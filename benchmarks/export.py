@@ -1,5 +1,7 @@
 """Export benchmark: peak memory (RSS) and speed of `ingest export` per format as the archive
-grows, which must stay flat (the export streams in batches, never the whole archive).
+grows, which must stay flat (the export streams in batches, never the whole archive); and the
+start-up of `ingest --help` and `ingest feeds list` on the same archive, against a bare Typer
+app's `--help` (Python, typer and rich: the floor of any such CLI).
 
 Synthetic articles (3 KB of text each, one feed entry each) are bulk-inserted with SQLAlchemy
 Core into a real SQLite archive; each export runs as its own `ingest export` process writing to
@@ -10,6 +12,7 @@ exports must stay small (a parent grown by the bulk inserts made every export lo
     python benchmarks/export.py                                  # 10k and 100k articles
     python benchmarks/export.py --sizes 100000 --formats jsonl,atom --save results.json
     python benchmarks/export.py --compare benchmarks/results/export.json
+    python benchmarks/export.py --sizes 10000 --formats ''     # start-up only
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,6 +30,7 @@ from typing import Any
 
 FORMATS = ("jsonl", "csv", "atom", "json-feed")
 BATCH = 20_000
+BARE_TYPER = "import typer\napp = typer.Typer()\n@app.command()\ndef main() -> None: ...\napp()"
 TEXT = "\n".join(f"Paragraph {i}: " + "archived words of a news story, " * 12 for i in range(8))
 
 
@@ -100,6 +105,28 @@ def export(db_url: str, fmt: str) -> tuple[float, float]:
     return time.perf_counter() - started, usage.ru_maxrss / 1024
 
 
+def startup(db_url: str, runs: int = 5) -> dict[str, float]:
+    """Median wall time of `ingest --help`, `ingest feeds list` and a bare Typer app's `--help`,
+    each a process of its own as a user starts it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGEST_")}
+    env["INGEST_DB_URL"] = db_url
+    ingest = str(Path(sys.executable).with_name("ingest"))
+    commands = {
+        "help": [ingest, "--help"],
+        "feeds_list": [ingest, "feeds", "list"],
+        "bare_typer_help": [sys.executable, "-c", BARE_TYPER, "--help"],
+    }
+    medians = {}
+    for name, command in commands.items():
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run(command, env=env, check=True, capture_output=True)
+            times.append(time.perf_counter() - started)
+        medians[name] = statistics.median(times)
+    return medians
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="archive sizes, ascending")
@@ -122,7 +149,16 @@ def main() -> None:
             filling = [sys.executable, __file__, "--fill", db_url, str(done), str(size)]
             subprocess.run(filling, check=True)
             done = size
-            for fmt in args.formats.split(","):
+            started = startup(db_url)
+            results[f"startup@{size}"] = started
+            print(
+                f"start-up, {size} articles: --help {started['help']:.2f} s, feeds list"
+                f" {started['feeds_list']:.2f} s (median of 5); bare Typer --help"
+                f" {started['bare_typer_help']:.2f} s: --help"
+                f" {started['help'] / started['bare_typer_help']:.2f}x, feeds list"
+                f" {started['feeds_list'] / started['bare_typer_help']:.2f}x of it"
+            )
+            for fmt in filter(None, args.formats.split(",")):
                 seconds, peak = export(db_url, fmt)
                 results[f"{fmt}@{size}"] = {"seconds": seconds, "peak_rss_mb": peak}
                 rate = size / seconds
@@ -133,7 +169,7 @@ def main() -> None:
     if args.compare:
         before = json.loads(args.compare.read_text())
         for key, now in results.items():
-            if key in before:
+            if key in before and "peak_rss_mb" in now:
                 ratio = now["peak_rss_mb"] / before[key]["peak_rss_mb"]
                 print(f"vs {args.compare.name}: {key} peak RSS {ratio:.2f}x of before")
     if args.save:
