@@ -152,8 +152,12 @@ def fetch(
 
 
 def _summary(reports: list[FeedReport]) -> None:
+    """A row per feed with something to report; the feeds that answered 304 and have nothing
+    else to say are counted on one line (a run over 5,000 unchanged feeds prints one line, not a
+    table that takes longer to draw than the run took to fetch)."""
     from ingest.redact import redact_url
 
+    quiet = [r for r in reports if r.status == "not_modified" and not _news(r)]
     rows = [
         (
             r.feed_id,
@@ -166,9 +170,18 @@ def _summary(reports: list[FeedReport]) -> None:
             r.error or "; ".join(r.notes),
         )
         for r in reports
+        if r.status != "not_modified" or _news(r)
     ]
-    print_table(
-        "fetch summary",
-        ["feed", "url", "status", "new", "updated", "full text", "feed text", "error"],
-        rows,
-    )
+    if rows or not quiet:
+        print_table(
+            "fetch summary",
+            ["feed", "url", "status", "new", "updated", "full text", "feed text", "error"],
+            rows,
+        )
+    if quiet:
+        say(f"{len(quiet)} feed{'s' * (len(quiet) != 1)} not_modified (304): nothing new")
+
+
+def _news(report: FeedReport) -> bool:
+    """Whether an unchanged feed still has something to say (pages fetched, notes)."""
+    return bool(report.full or report.fallback or report.notes or report.error)
