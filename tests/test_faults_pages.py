@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from tests.faultsite import (
     response,
     rss,
 )
+from tests.fixturefiles import load_fixture
 
 pytestmark = pytest.mark.timeout(120)  # safety net only
 
@@ -223,3 +225,42 @@ def test_redirect_hop_from_the_origin_into_the_network_is_blocked(
     assert web.hits["/go"] == 1  # the feed's own origin may be reached...
     assert sum(other.hits.values()) == 0  # ...but not where it redirects to
     assert archive.article(web.url("/go"))["extraction_error"].startswith("blocked")
+
+
+def test_a_run_fetches_few_pages_ahead_of_what_it_has_saved(web: RawSite, db_url: str) -> None:
+    """Fetching outruns extraction and writing; a run holds at most `concurrency + 4 × workers`
+    fetched pages not yet saved, so a busy archive (or slow workers) does not pile every body
+    up in memory. Here another writer locks the archive from the first page request for 2 s:
+    5 pages (concurrency 1 + 4 × 1 worker) are requested meanwhile, not all 20, and every page
+    is archived once the lock is gone."""
+    pages = [f"/a/{n}/" for n in range(20)]
+    items = [{"title": f"Story {n}", "link": web.url(p)} for n, p in enumerate(pages)]
+    web.serve("/feed.rss", 200, rss(web.base, items), Content_Type=RSS)
+    body = load_fixture("sensetime.html", web.base)
+    database = db_url.removeprefix("sqlite:///")
+    guard, lock = threading.Lock(), {"conn": None, "taken": False, "during": 0}
+
+    def free() -> None:
+        with guard:
+            lock["conn"].execute("ROLLBACK")
+            lock["conn"].close()
+            lock["conn"] = None
+
+    def page(_request: Request) -> list[bytes]:
+        with guard:
+            if not lock["taken"]:
+                conn = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+                conn.execute("BEGIN IMMEDIATE")
+                lock.update(conn=conn, taken=True)
+                threading.Timer(2.0, free).start()
+            lock["during"] += lock["conn"] is not None
+        return [response(200, body, Content_Type="text/html")]
+
+    for path in pages:
+        web.route(path, page)
+    archive = open_test_archive(db_url, concurrency=1, respect_robots=False)
+    archive.add(web.url("/feed.rss"))
+    [report] = archive.fetch().reports
+    assert lock["during"] == 5
+    assert report.full + report.fallback == 20 and web.page_hits() == 0
+    assert sum(web.hits[p] for p in pages) == 20

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -126,6 +126,10 @@ class Pipeline:
         self.settings = settings
         self.owner = owner
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        # bodies fetched but not yet saved: enough to keep every connection and worker busy
+        self._pages_in_hand = asyncio.Semaphore(
+            settings.concurrency + 4 * (settings.workers or os.cpu_count() or 1)
+        )
         # pebble, not ProcessPoolExecutor: a call past its timeout gets its worker killed and
         # replaced (a stuck extraction would otherwise hold a worker forever), and a worker that
         # dies (segfault, OOM kill) fails only its own call. forkserver: workers inherit no
@@ -185,6 +189,27 @@ class Pipeline:
         """Run a store call on the single writer thread (short transactions, loop stays free)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, lambda: fn(*args, **kwargs))
+
+    @contextlib.contextmanager
+    def _page_slot(self) -> Iterator[Callable[[], Awaitable[None]]]:
+        """A slot of `_pages_in_hand` for one page: taken when its host admits the request
+        (the fetcher awaits `admitted`), given back once the page is saved. Fetching runs
+        faster than extraction; without a bound every fetched body of a run waited in memory
+        (1,000 pages of 80 KB: +80 MB in the main process). Taken after the host's own gate,
+        so pages that wait for a polite host hold no slot other hosts could use."""
+        held = False
+
+        async def admitted() -> None:
+            nonlocal held
+            if not held:  # once per page, redirects and robots.txt included
+                await self._pages_in_hand.acquire()
+                held = True
+
+        try:
+            yield admitted
+        finally:
+            if held:
+                self._pages_in_hand.release()
 
     async def log_fetch(
         self,
@@ -458,33 +483,36 @@ class Pipeline:
         url = await self.db(articles.article_url, self.engine, article_id)
         if url is None or self.stopping:  # shutting down: it stays queued for the next run
             return PageOutcome(False)
-        page = await self.fetcher.fetch_page(url, origin=origin)
-        raw_id = await self.log_fetch("page", page, article_id=article_id)
-        if page.deferred:  # never sent: no attempt counted, queued for when the wait ends
-            until = _wait_end(page)
-            await self.db(queue.defer_article, self.engine, article_id, until, self.owner)
-            return PageOutcome(False, until)
-        self.blocked_pages += page.error_class == ErrorClass.BLOCKED
-        log.info("page of article %d fetched: %s %s", article_id, page.status or page.error, url)
-        text, reason, timed_out = await self._extract(page)
-        # worth a later retry (the article's own queue): the network or the load may do better,
-        # and a page that answered an error (404, blocked) may appear: until then the article's
-        # text is a feed's, which must not stand for the page for good
-        transient = timed_out or page.error_class in schedule.TRANSIENT_PAGE or not page.ok
-        await self.db(
-            articles.save_page,
-            self.engine,
-            article_id,
-            page,
-            text,
-            reason,
-            raw_id=raw_id,
-            retry_schedule=self.settings.retry_schedule if transient else (),
-            recheck_schedule=self.settings.recheck_schedule,
-            thresholds=self.thresholds,
-            owner=self.owner,
-        )
-        return PageOutcome(text is not None)
+        with self._page_slot() as admitted:
+            page = await self.fetcher.fetch_page(url, origin=origin, admitted=admitted)
+            raw_id = await self.log_fetch("page", page, article_id=article_id)
+            if page.deferred:  # never sent: no attempt counted, queued for when the wait ends
+                until = _wait_end(page)
+                await self.db(queue.defer_article, self.engine, article_id, until, self.owner)
+                return PageOutcome(False, until)
+            self.blocked_pages += page.error_class == ErrorClass.BLOCKED
+            log.info(
+                "page of article %d fetched: %s %s", article_id, page.status or page.error, url
+            )
+            text, reason, timed_out = await self._extract(page)
+            # worth a later retry (the article's own queue): the network or the load may do
+            # better, and a page that answered an error (404, blocked) may appear: until then
+            # the article's text is a feed's, which must not stand for the page for good
+            transient = timed_out or page.error_class in schedule.TRANSIENT_PAGE or not page.ok
+            await self.db(
+                articles.save_page,
+                self.engine,
+                article_id,
+                page,
+                text,
+                reason,
+                raw_id=raw_id,
+                retry_schedule=self.settings.retry_schedule if transient else (),
+                recheck_schedule=self.settings.recheck_schedule,
+                thresholds=self.thresholds,
+                owner=self.owner,
+            )
+            return PageOutcome(text is not None)
 
     async def _extract(self, page: FetchResult) -> tuple[PageText | None, str | None, bool]:
         """The article in a fetched page (with its text's facts, computed in the worker), else
@@ -525,24 +553,29 @@ class Pipeline:
         url, validators = await self.db(articles.recheck_validators, self.engine, article_id)
         if url is None:
             return "failed"
-        page = await self.fetcher.fetch_page(url, origin=origin, validators=validators)
-        raw_id = await self.log_fetch("page", page, article_id=article_id)
-        if page.deferred:
-            await self.db(queue.defer_article, self.engine, article_id, _wait_end(page), self.owner)
-            return "deferred"
-        text, reason, _ = await self._extract(page)
-        if page.ok and not page.not_modified and text is None:  # kept as it was
-            log.warning("re-check of article %d: %s", article_id, reason)
-        return await self.db(
-            articles.save_recheck,
-            self.engine,
-            article_id,
-            page,
-            text,
-            raw_id=raw_id,
-            recheck_schedule=self.settings.recheck_schedule,
-            owner=self.owner,
-        )
+        with self._page_slot() as admitted:
+            page = await self.fetcher.fetch_page(
+                url, origin=origin, validators=validators, admitted=admitted
+            )
+            raw_id = await self.log_fetch("page", page, article_id=article_id)
+            if page.deferred:
+                await self.db(
+                    queue.defer_article, self.engine, article_id, _wait_end(page), self.owner
+                )
+                return "deferred"
+            text, reason, _ = await self._extract(page)
+            if page.ok and not page.not_modified and text is None:  # kept as it was
+                log.warning("re-check of article %d: %s", article_id, reason)
+            return await self.db(
+                articles.save_recheck,
+                self.engine,
+                article_id,
+                page,
+                text,
+                raw_id=raw_id,
+                recheck_schedule=self.settings.recheck_schedule,
+                owner=self.owner,
+            )
 
     # -- feed outcome --------------------------------------------------------------------
 

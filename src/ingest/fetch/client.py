@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -109,6 +110,7 @@ class _Budget:
     queued: float = 0.0  # seconds spent waiting for the host gate, reported apart
     robots_wait: float = 0.0  # seconds spent on robots.txt (fetching it, or waiting for it)
     robots: list[FetchResult] = field(default_factory=list)  # robots.txt fetched on the way
+    admitted: Callable[[], Awaitable[None]] | None = None  # awaited once a host admits a request
 
 
 class Fetcher:
@@ -181,12 +183,19 @@ class Fetcher:
         return await self._scoped(url, validators, origin or url, plans, started)
 
     async def fetch_page(
-        self, url: str, origin: str | None = None, validators: Validators | None = None
+        self,
+        url: str,
+        origin: str | None = None,
+        validators: Validators | None = None,
+        *,
+        admitted: Callable[[], Awaitable[None]] | None = None,
     ) -> FetchResult:
-        """Fetch an article page linked from the feed at `origin`, under the address policy."""
+        """Fetch an article page linked from the feed at `origin`, under the address policy.
+        `admitted` is awaited when its host admits a request, before it is sent (the caller's
+        bound on bodies in memory); the wait counts as queueing, not as the request's time."""
         started = time.monotonic()
         plans = (self._page_plan, self._origin_page_plan)
-        return await self._scoped(url, validators, origin, plans, started)
+        return await self._scoped(url, validators, origin, plans, started, admitted)
 
     async def _scoped(
         self,
@@ -195,6 +204,7 @@ class Fetcher:
         origin: str | None,
         plans: tuple[_Plan, _Plan],
         started: float,
+        admitted: Callable[[], Awaitable[None]] | None = None,
     ) -> FetchResult:
         """Fetch with `origin`'s addresses allowed; a private origin uses the unpooled session."""
         origin_addrs = (
@@ -206,7 +216,8 @@ class Fetcher:
         )
         plan = plans[1] if private_origin else plans[0]
         with request_scope(RequestScope(origin_addrs)) as scope:
-            return await self._fetch(url, validators, plan, scope, started)
+            budget = _Budget(plan.timeout, admitted=admitted)
+            return await self._fetch(url, validators, plan, scope, started, budget)
 
     async def _fetch(
         self,
@@ -215,9 +226,8 @@ class Fetcher:
         plan: _Plan,
         scope: RequestScope | None,
         started: float,
-        budget: _Budget | None = None,
+        budget: _Budget,
     ) -> FetchResult:
-        budget = budget or _Budget(plan.timeout)
         result = await self._follow(url, validators, plan, scope, budget)
         aside = round((budget.queued + budget.robots_wait) * 1000)
         total = round((time.monotonic() - started) * 1000)
@@ -353,6 +363,12 @@ class Fetcher:
         host = host_key(target)
         waiting = time.monotonic()
         until = await self._hosts.acquire(host)
+        if until is None and budget.admitted is not None:
+            try:
+                await budget.admitted()
+            except BaseException:  # cancelled while waiting: the host's slot goes back
+                await self._hosts.release(host)
+                raise
         budget.queued += time.monotonic() - waiting
         if until is not None:
             # Refused without a request; the Retry-After the host gave earlier travels with the
