@@ -192,17 +192,20 @@ def claim_feeds(
     return sorted((FeedState(*row) for row in rows), key=lambda s: s.id)
 
 
+# Built once, its SET clause taken from the parameters: every update of every feed ends here.
+_COMPLETE = sa.update(Feed).where(
+    Feed.id == sa.bindparam("held_feed"), Feed.lease_owner == sa.bindparam("held_by")
+)
+
+
 def complete_feed(engine: Engine, owner: str, feed_id: int, values: dict[str, Any]) -> bool:
     """Write the outcome of an update and release the lease; False (nothing written) if the
     lease was lost. A `url` in `values` moves the feed (see `_move`)."""
     values = dict(values)
     new_url = values.pop("url", None)
+    row = values | {"lease_owner": None, "lease_until": None}
     with engine.begin() as conn:
-        result = conn.execute(
-            sa.update(Feed)
-            .where(Feed.id == feed_id, Feed.lease_owner == owner)
-            .values(**values, lease_owner=None, lease_until=None)
-        )
+        result = conn.execute(_COMPLETE, row | {"held_feed": feed_id, "held_by": owner})
         if not result.rowcount:
             return False
         if new_url is not None:
