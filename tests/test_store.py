@@ -345,3 +345,40 @@ def test_a_feeds_articles_are_keyset_paged_in_the_feeds_order(engine: Engine) ->
 @pytest.mark.postgres
 def test_a_feeds_articles_are_keyset_paged_on_postgresql(pg_url: str) -> None:
     _check_feed_keyset(open_archive(pg_url))
+
+
+def _check_state_reads(engine: Engine) -> None:
+    """`load_state` finds what a new item may join through each of its reads: an article by its
+    canonical link, a link-less story by its text, a link-less teaser by its text and title
+    (and not a teaser with the same text under another title)."""
+    from ingest.records import ParsedEntry
+    from ingest.store.entries import record_entries
+
+    story = "<p>" + " ".join(f"word{n}" for n in range(120)) + "</p>"
+    items = [
+        ParsedEntry(guid="a", link="http://example.org/a", title="Linked", summary="<p>x</p>"),
+        ParsedEntry(guid="s", link=None, title="Story", summary=story),
+        ParsedEntry(guid="t", link=None, title="Weekly notes", summary="<p>Read more</p>"),
+    ]
+    other = ParsedEntry(guid="u", link=None, title="Other notes", summary="<p>Read more</p>")
+    first, _ = feeds.add_feed(engine, "http://example.org/one")
+    second, _ = feeds.add_feed(engine, "http://example.org/two")
+    record_entries(engine, first, items, fulltext=False)
+    record_entries(engine, second, [*items, other], fulltext=False)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(Entry.feed_id, Entry.key, Entry.article_id)).all()
+    articles: dict[str, set[int]] = {}
+    for _, key, article in rows:
+        articles.setdefault(key, set()).add(article)
+    shared = [ids for key, ids in articles.items() if sum(k == key for _, k, _ in rows) == 2]
+    [alone] = [ids for key, ids in articles.items() if sum(k == key for _, k, _ in rows) == 1]
+    assert [len(ids) for ids in shared] == [1, 1, 1]  # both feeds' entries: one article each
+    assert not alone & set().union(*shared)  # the same teaser under another title: its own
+
+
+def test_a_new_item_joins_what_load_state_finds(engine: Engine) -> None:
+    _check_state_reads(engine)
+
+
+def test_a_new_item_joins_what_load_state_finds_on_postgresql(pg_url: str) -> None:
+    _check_state_reads(open_archive(pg_url))

@@ -89,6 +89,36 @@ def _prepared(
     return [*(e for e in entries if isinstance(e, PreparedEntry)), *prepared], bad
 
 
+# `load_state`'s reads, built once (every feed update runs them; building them cost more than
+# running them on SQLite).
+_FEED_ENTRIES = (
+    sa.select(
+        Entry.id,
+        Entry.key,
+        Entry.content_hash,
+        Entry.link,
+        Entry.article_id,
+        Article.extraction,
+        Entry.published,
+        Entry.first_seen,
+        Entry.removed_at,
+    )
+    .outerjoin(Article, Article.id == Entry.article_id)
+    .where(Entry.feed_id == sa.bindparam("feed_id"))
+)
+_BY_CANONICAL = sa.select(Article.id, Article.canonical_url, Article.extraction).where(
+    Article.canonical_url.in_(sa.bindparam("links", expanding=True))
+)
+_TEXT_MATCH = sa.select(Article.content_hash, Article.id, Article.title, Article.url)
+_BY_TEXT = _TEXT_MATCH.where(
+    Article.content_hash.in_(sa.bindparam("hashes", expanding=True))
+).order_by(Article.id)
+_BY_SHORT_TEXT = _TEXT_MATCH.where(
+    sa.tuple_(Article.content_hash, Article.title).in_(sa.bindparam("pairs", expanding=True)),
+    Article.url.is_(None),
+).order_by(Article.id)
+
+
 def load_state(
     conn: sa.Connection,
     feed_id: int,
@@ -98,21 +128,7 @@ def load_state(
     """Everything `decide_entries` needs, in a few indexed reads: the feed's entries (with their
     articles' extraction), and the articles the items' canonical links or texts already name
     (for a short text, only link-less ones under the same title: the only ones it may join)."""
-    rows = conn.execute(
-        sa.select(
-            Entry.id,
-            Entry.key,
-            Entry.content_hash,
-            Entry.link,
-            Entry.article_id,
-            Article.extraction,
-            Entry.published,
-            Entry.first_seen,
-            Entry.removed_at,
-        )
-        .outerjoin(Article, Article.id == Entry.article_id)
-        .where(Entry.feed_id == feed_id)
-    ).all()
+    rows = conn.execute(_FEED_ENTRIES, {"feed_id": feed_id}).all()
     entries = tuple(
         StoredEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8] is not None) for r in rows
     )
@@ -121,8 +137,7 @@ def load_state(
     by_canonical: dict[str, KnownArticle] = {}
     links = sorted({i.canonical for i in new_items if i.canonical is not None})
     for chunk in _chunks(links):
-        query = sa.select(Article.id, Article.canonical_url, Article.extraction)
-        for row in conn.execute(query.where(Article.canonical_url.in_(chunk))):
+        for row in conn.execute(_BY_CANONICAL, {"links": chunk}):
             by_canonical[row.canonical_url] = KnownArticle(row.id, row.extraction)
     by_text_hash: dict[str, tuple[TextMatch, ...]] = {}
     linkless = [i for i in new_items if i.canonical is None and i.text_hash]
@@ -130,18 +145,12 @@ def load_state(
     short = sorted(
         {(i.text_hash, i.entry.title) for i in linkless if i.words < thresholds.min_words}
     )
-    base = sa.select(Article.content_hash, Article.id, Article.title, Article.url)
     queries = [
-        *(base.where(Article.content_hash.in_(chunk)) for chunk in _chunks(stories)),
-        *(
-            base.where(
-                sa.tuple_(Article.content_hash, Article.title).in_(chunk), Article.url.is_(None)
-            )
-            for chunk in _chunks([pair for pair in short if pair[1]])
-        ),
+        *((_BY_TEXT, {"hashes": chunk}) for chunk in _chunks(stories)),
+        *((_BY_SHORT_TEXT, {"pairs": chunk}) for chunk in _chunks([p for p in short if p[1]])),
     ]
-    for query in queries:
-        for row in conn.execute(query.order_by(Article.id)):
+    for query, params in queries:
+        for row in conn.execute(query, params):
             found = TextMatch(row.id, row.title, row.url)
             by_text_hash[row.content_hash] = (*by_text_hash.get(row.content_hash, ()), found)
     return StoredFeed(feed_id, entries, by_canonical, by_text_hash)
