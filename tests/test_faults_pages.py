@@ -230,30 +230,41 @@ def test_redirect_hop_from_the_origin_into_the_network_is_blocked(
 def test_a_run_fetches_few_pages_ahead_of_what_it_has_saved(web: RawSite, db_url: str) -> None:
     """Fetching outruns extraction and writing; a run holds at most `concurrency + 4 × workers`
     fetched pages not yet saved, so a busy archive (or slow workers) does not pile every body
-    up in memory. Here another writer locks the archive from the first page request for 2 s:
-    5 pages (concurrency 1 + 4 × 1 worker) are requested meanwhile, not all 20, and every page
-    is archived once the lock is gone."""
+    up in memory. Here another writer locks the archive from the first page request until no
+    page has been asked for 2 s (or a sixth one is): 5 pages (concurrency 1 + 4 × 1 worker) are
+    requested meanwhile, not all 20, and every page is archived once the lock is gone."""
     pages = [f"/a/{n}/" for n in range(20)]
     items = [{"title": f"Story {n}", "link": web.url(p)} for n, p in enumerate(pages)]
     web.serve("/feed.rss", 200, rss(web.base, items), Content_Type=RSS)
     body = load_fixture("sensetime.html", web.base)
     database = db_url.removeprefix("sqlite:///")
-    guard, lock = threading.Lock(), {"conn": None, "taken": False, "during": 0}
+    during, last = [], [time.monotonic()]  # page requests while locked; when the last came
+    locked = threading.Event()
 
-    def free() -> None:
-        with guard:
-            lock["conn"].execute("ROLLBACK")
-            lock["conn"].close()
-            lock["conn"] = None
+    def hold() -> None:
+        """Lock the archive until the run stops asking (or asks a sixth page); well within the
+        product's busy timeout (30 s), so its writes wait instead of failing."""
+        conn = sqlite3.connect(database, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        started = last[0] = time.monotonic()
+        locked.set()
+        while (
+            len(during) <= 5 and time.monotonic() - last[0] < 2 and time.monotonic() < started + 20
+        ):
+            time.sleep(0.05)
+        locked.clear()
+        conn.execute("ROLLBACK")
+        conn.close()
 
-    def page(_request: Request) -> list[bytes]:
-        with guard:
-            if not lock["taken"]:
-                conn = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
-                conn.execute("BEGIN IMMEDIATE")
-                lock.update(conn=conn, taken=True)
-                threading.Timer(2.0, free).start()
-            lock["during"] += lock["conn"] is not None
+    holder = threading.Thread(target=hold)
+
+    def page(request: Request) -> list[bytes]:
+        if not holder.is_alive() and not during:
+            holder.start()
+            locked.wait(5)
+        if locked.is_set():
+            during.append(request.path)
+            last[0] = time.monotonic()
         return [response(200, body, Content_Type="text/html")]
 
     for path in pages:
@@ -261,6 +272,7 @@ def test_a_run_fetches_few_pages_ahead_of_what_it_has_saved(web: RawSite, db_url
     archive = open_test_archive(db_url, concurrency=1, respect_robots=False)
     archive.add(web.url("/feed.rss"))
     [report] = archive.fetch().reports
-    assert lock["during"] == 5
+    holder.join()
+    assert len(during) == 5, during
     assert report.full + report.fallback == 20 and web.page_hits() == 0
     assert sum(web.hits[p] for p in pages) == 20
