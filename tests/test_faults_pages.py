@@ -7,7 +7,7 @@ import gzip
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -276,3 +276,49 @@ def test_a_run_fetches_few_pages_ahead_of_what_it_has_saved(web: RawSite, db_url
     assert len(during) == 5, during
     assert report.full + report.fallback == 20 and web.page_hits() == 0
     assert sum(web.hits[p] for p in pages) == 20
+
+
+@pytest.fixture
+def second_host() -> Iterator[RawSite]:
+    """Another host (127.0.0.2), with a politeness gate of its own."""
+    yield from raw_site("127.0.0.2")
+
+
+def test_pages_waiting_for_a_polite_host_hold_no_page_slot(
+    web: RawSite, second_host: RawSite, db_url: str
+) -> None:
+    """A page takes its slot once its host admits the request: the 12 pages of a host that
+    spaces requests 0.3 s apart hold none while they wait, so another host's pages are fetched
+    in the meantime, not after them (the run has 5 slots: concurrency 1 + 4 × 1 worker)."""
+    body = load_fixture("sensetime.html", web.base)
+    arrivals: list[str] = []
+
+    def page(request: Request) -> list[bytes]:
+        arrivals.append(request.path)
+        return [response(200, body, Content_Type="text/html")]
+
+    def slow_feed(feed: bytes) -> Callable[[Request], Iterator[bytes]]:
+        def handler(_request: Request) -> Iterator[bytes]:
+            time.sleep(0.5)  # so the first host's pages are queued first
+            yield response(200, feed, Content_Type=RSS)
+
+        return handler
+
+    for site, prefix, count in ((web, "/a", 12), (second_host, "/b", 3)):
+        paths = [f"{prefix}/{n}/" for n in range(count)]
+        items = [{"title": f"{prefix} {n}", "link": site.url(p)} for n, p in enumerate(paths)]
+        for path in paths:
+            site.route(path, page)
+        feed = rss(site.base, items)
+        if site is web:
+            site.serve("/feed.rss", 200, feed, Content_Type=RSS)
+        else:
+            site.route("/feed.rss", slow_feed(feed))
+    archive = open_test_archive(db_url, concurrency=1, host_delay=0.3, respect_robots=False)
+    archive.add(web.url("/feed.rss"))
+    archive.add(second_host.url("/feed.rss"))
+    reports = archive.fetch().reports
+    assert sum(r.full + r.fallback for r in reports) == 15
+    first = [n for n, path in enumerate(arrivals) if path.startswith("/a/")]
+    second = [n for n, path in enumerate(arrivals) if path.startswith("/b/")]
+    assert max(second) < first[8], arrivals  # while the first host still had pages waiting
