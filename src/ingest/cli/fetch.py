@@ -85,6 +85,7 @@ def fetch(
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # redrawn 10 times a second for nobody: a log, a pipe
     ) as progress:
         task = progress.add_task("feeds", total=None)
 
