@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from ingest.config import Settings
 from ingest.dedupe import (
@@ -30,12 +28,12 @@ from ingest.dedupe import (
 )
 from ingest.extract import extract_article
 from ingest.identity import content_hash
-from ingest.store.engine import MIGRATIONS
 from tests.conftest import HTML, RSS, Cli, Site
 from tests.corpus import generate, newsroom
 from tests.corpus.evaluate import evaluate, score
 from tests.corpus.generate import Document
 from tests.fixturefiles import load_fixture, seed_article
+from tests.oldschema import archive_at
 
 SEED = seed_article()
 TEXT = "\n".join(SEED.paragraphs)
@@ -302,12 +300,7 @@ def test_link_less_teasers_with_one_summary_stay_two_articles(cli: Cli, site: Si
 def _old_rule_archive(db_url: str) -> dict[str, int]:
     """An archive at schema 0004 with links the word-SimHash rule made: a different story of
     the same newsroom chained into a group, a true copy missed. Returns article ids by name."""
-    engine = sa.create_engine(db_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0004")
+    engine = archive_at(db_url, "0004")
     docs = {d.id: d for i in (0, 3, 6) for d in newsroom.story_documents(i)}
     names = {  # article: (document, old-rule duplicate_of)
         "a": ("story-000/original", None),

@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 from ingest.errors import UsageError
-from ingest.store.engine import MIGRATIONS, open_archive
+from ingest.store.engine import open_archive
 from ingest.store.filters import (
     ArticleFilter,
     apply_filter,
@@ -22,6 +20,7 @@ from ingest.store.filters import (
 )
 from ingest.store.models import Article, ArticleFacet
 from tests.conftest import Cli
+from tests.oldschema import archive_at
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
@@ -168,12 +167,7 @@ def test_filters_on_postgresql(pg_url: str) -> None:
 def _upgraded(db_url: str) -> None:
     """An archive made by the schema before the filter facets (0009), upgraded: its articles
     get their facets, and the triggers keep them from then on."""
-    engine = sa.create_engine(db_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, PREVIOUS_HEAD)
+    engine = archive_at(db_url, PREVIOUS_HEAD)
     ids = _archive(engine)
     engine.dispose()
     upgraded = open_archive(db_url)

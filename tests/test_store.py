@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +17,7 @@ from ingest.store.blobs import get_blob, put_blob
 from ingest.store.engine import open_archive
 from ingest.store.models import Article, Blob, Entry, Feed, FeedAlias, SQLModel
 from ingest.store.search import is_index_object
+from tests.oldschema import archive_at
 
 
 @pytest.fixture
@@ -217,21 +217,12 @@ def test_opening_a_current_archive_is_one_read_that_never_waits_for_writers(db_u
 def test_upgrading_an_0009_archive_moves_page_work_to_the_queue_table(db_url: str) -> None:
     """Schema 0010: due times, attempts and leases leave the article rows for `page_queue`,
     each article keeping its values; claims then work on the upgraded archive."""
-    from alembic import command
-    from alembic.config import Config
-
     from ingest.store import queue
-    from ingest.store.engine import MIGRATIONS
     from ingest.store.models import PageQueue
 
-    Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    old = sa.create_engine(db_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    old = archive_at(db_url, "0009")
     due = datetime(2026, 1, 1, tzinfo=UTC)
     with old.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0009")
         article = sa.Table("article", sa.MetaData(), autoload_with=conn)
         base = {"text": "", "categories": [], "revision_count": 1, "word_count": 0}
         stamp = {"created_at": due.replace(tzinfo=None), "updated_at": due.replace(tzinfo=None)}
@@ -277,19 +268,10 @@ def test_upgrading_an_0010_archive_keeps_its_raw_responses_without_record_ids(
 ) -> None:
     """Schema 0011 adds each raw response's WARC-Record-ID and WARC-Truncated; rows archived
     before stay, with neither (their records are read when a revisit needs them)."""
-    from alembic import command
-    from alembic.config import Config
-
-    from ingest.store.engine import MIGRATIONS
     from ingest.store.raw import find_original
 
-    Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    old = sa.create_engine(db_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    old = archive_at(db_url, "0010")
     with old.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0010")
         raw = sa.Table("raw_response", sa.MetaData(), autoload_with=conn)
         conn.execute(
             sa.insert(raw).values(
