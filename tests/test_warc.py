@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
 from werkzeug import Request, Response
 
 from ingest.records import Exchange, FetchResult
@@ -36,16 +37,25 @@ def warc_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.warc.gz"))
 
 
+def each_record(*paths: Path) -> Iterator[ArcWarcRecord]:
+    """Every record of these WARC files in order, digests checked; a record's payload can be
+    read until the next one is asked for."""
+    for path in paths:
+        with path.open("rb") as stream:
+            yield from ArchiveIterator(stream, check_digests="raise")
+
+
 def records(path: Path) -> list[tuple[str, str, dict[str, str], bytes]]:
     """(type, target URI, HTTP headers, decoded payload) of every record, digests checked."""
-    found = []
-    with path.open("rb") as stream:
-        for record in ArchiveIterator(stream, check_digests="raise"):
-            headers = dict(record.http_headers.headers) if record.http_headers else {}
-            body = record.content_stream().read()
-            uri = record.rec_headers.get_header("WARC-Target-URI") or ""
-            found.append((record.rec_type, uri, headers, body))
-    return found
+    return [
+        (
+            record.rec_type,
+            record.rec_headers.get_header("WARC-Target-URI") or "",
+            dict(record.http_headers.headers) if record.http_headers else {},
+            record.content_stream().read(),
+        )
+        for record in each_record(path)
+    ]
 
 
 def test_every_response_is_a_warc_record_with_its_request(
@@ -109,14 +119,14 @@ def test_redirects_followed_are_archived_too(cli: Cli, site: Site, tmp_path: Pat
     )
     cli("feeds", "add", site.url("/old.rss"))
     assert cli("fetch", "--no-fulltext").returncode == 0
-    found = []
-    for path in warc_files(tmp_path / "archive" / "warc"):
-        with path.open("rb") as stream:
-            for record in ArchiveIterator(stream, check_digests="raise"):
-                head = dict(record.rec_headers.headers)
-                http = record.http_headers
-                code = http.get_statuscode() if http else ""
-                found.append((head, code, record.content_stream().read()))
+    found = [
+        (
+            dict(record.rec_headers.headers),
+            record.http_headers.get_statuscode() if record.http_headers else "",
+            record.content_stream().read(),
+        )
+        for record in each_record(*warc_files(tmp_path / "archive" / "warc"))
+    ]
     hops = [
         (head, code, body)
         for head, code, body in found
@@ -142,16 +152,14 @@ def test_feeds_add_archives_what_it_fetched(cli: Cli, site: Site, tmp_path: Path
     )
     assert cli("feeds", "add", site.url("/")).returncode == 0  # discovers /feed.rss
     assert cli("feeds", "add", site.url("/gone.rss")).returncode == 0  # added, failing
-    responses = {}
-    for path in warc_files(tmp_path / "archive" / "warc"):
-        with path.open("rb") as stream:
-            for record in ArchiveIterator(stream, check_digests="raise"):
-                if record.rec_type == "response":
-                    uri = record.rec_headers.get_header("WARC-Target-URI")
-                    responses[uri] = (
-                        record.http_headers.get_statuscode(),
-                        record.content_stream().read(),
-                    )
+    responses = {
+        record.rec_headers.get_header("WARC-Target-URI"): (
+            record.http_headers.get_statuscode(),
+            record.content_stream().read(),
+        )
+        for record in each_record(*warc_files(tmp_path / "archive" / "warc"))
+        if record.rec_type == "response"
+    }
     assert responses[site.url("/")] == ("200", load_fixture("index.html", site.base))
     assert responses[site.url("/gone.rss")] == ("404", b"<html>no feed here</html>")
     assert responses[site.url("/feed.rss")][0] == "200"
@@ -231,11 +239,7 @@ def test_304_and_repeated_payloads_are_revisits_and_gzip_is_kept_as_sent(
 
 def warc_headers(path: Path) -> list[dict[str, str]]:
     """The WARC header fields of every record (digests checked on the way)."""
-    with path.open("rb") as stream:
-        return [
-            dict(record.rec_headers.headers)
-            for record in ArchiveIterator(stream, check_digests="raise")
-        ]
+    return [dict(record.rec_headers.headers) for record in each_record(path)]
 
 
 def test_error_responses_and_robots_txt_are_archived_with_their_requests(
@@ -261,19 +265,15 @@ def test_error_responses_and_robots_txt_are_archived_with_their_requests(
     cli("feeds", "add", site.url("/feed.rss"))
     assert cli("fetch", INGEST_MAX_PAGE_BYTES="65536").returncode == 0
     folder = tmp_path / "archive" / "warc"
-    found: list[tuple[dict[str, str], dict[str, str], str, bytes]] = []
-    for path in warc_files(folder):
-        with path.open("rb") as stream:
-            for record in ArchiveIterator(stream, check_digests="raise"):
-                http = record.http_headers
-                found.append(
-                    (
-                        dict(record.rec_headers.headers),
-                        dict(http.headers) if http else {},
-                        http.get_statuscode() if http else "",
-                        record.content_stream().read(),
-                    )
-                )
+    found: list[tuple[dict[str, str], dict[str, str], str, bytes]] = [
+        (
+            dict(record.rec_headers.headers),
+            dict(record.http_headers.headers) if record.http_headers else {},
+            record.http_headers.get_statuscode() if record.http_headers else "",
+            record.content_stream().read(),
+        )
+        for record in each_record(*warc_files(folder))
+    ]
     responses = {
         h["WARC-Target-URI"]: (h, s, b) for h, _, s, b in found if h["WARC-Type"] == "response"
     }
@@ -473,18 +473,14 @@ def test_bodies_refused_or_cut_short_are_archived_as_read_and_marked_truncated(
     fetched = cli("fetch", INGEST_MAX_PAGE_BYTES=str(cap), INGEST_REQUEST_TIMEOUT="2")
     assert fetched.returncode == 0, fetched.stderr
     folder = tmp_path / "archive" / "warc"
-    found = []
-    for path in warc_files(folder):
-        with path.open("rb") as stream:
-            for record in ArchiveIterator(stream, check_digests="raise"):
-                http = record.http_headers
-                found.append(
-                    (
-                        dict(record.rec_headers.headers),
-                        list(http.headers) if http else [],
-                        record.raw_stream.read(),  # the payload as read, no decoding
-                    )
-                )
+    found = [
+        (
+            dict(record.rec_headers.headers),
+            list(record.http_headers.headers) if record.http_headers else [],
+            record.raw_stream.read(),  # the payload as read, no decoding
+        )
+        for record in each_record(*warc_files(folder))
+    ]
     responses = {
         h["WARC-Target-URI"]: (h, hs, p) for h, hs, p in found if h["WARC-Type"] == "response"
     }

@@ -237,16 +237,11 @@ class Pipeline:
     ) -> int | None:
         """`log_fetch`'s work, on the writer thread."""
         for robots in result.robots:
-            self._log_one("robots", robots)
-        return self._log_one(kind, result, feed_id=feed_id, article_id=article_id)
+            self._log_one("robots", robots, None, None)
+        return self._log_one(kind, result, feed_id, article_id)
 
     def _log_one(
-        self,
-        kind: str,
-        result: FetchResult,
-        *,
-        feed_id: int | None = None,
-        article_id: int | None = None,
+        self, kind: str, result: FetchResult, feed_id: int | None, article_id: int | None
     ) -> int | None:
         if result.deferred:  # never sent (its host said Retry-After): no attempt, no row
             return None

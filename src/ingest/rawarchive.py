@@ -17,7 +17,13 @@ from sqlalchemy.engine import Engine, make_url
 from ingest.config import Settings
 from ingest.records import FetchResult
 from ingest.store.raw import Earlier, Kept, Location, find_original, find_revisited
-from ingest.warc.reader import ArchivedResponse, WarcReadError, read_head, read_response
+from ingest.warc.reader import (
+    ArchivedResponse,
+    RecordHead,
+    WarcReadError,
+    read_head,
+    read_response,
+)
 from ingest.warc.recovery import recover
 from ingest.warc.writer import (
     SERVER_NOT_MODIFIED,
@@ -73,13 +79,11 @@ class RawArchive:
             earlier = find_original(self.engine, payload_digest(payload))
         original = None
         if earlier is not None:
-            record_id, truncated = earlier.record_id, earlier.truncated
-            if record_id is None:  # archived before its row said: its record does
-                head = read_head(self.folder, earlier.warc_file, earlier.offset)
-                record_id, truncated = (head.record_id, head.truncated) if head else (None, None)
-            if truncated:
+            head = record_head(self.folder, earlier)
+            if head is not None and head.truncated:
                 earlier = None
             else:
+                record_id = head.record_id if head else None
                 original = Original(earlier.uri, earlier.fetched_at, record_id)
         written = self.writer().write(result, original)
         if written is None:
@@ -96,6 +100,14 @@ class RawArchive:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+def record_head(folder: Path, place: Earlier | Location) -> RecordHead | None:
+    """A record's WARC-Record-ID and WARC-Truncated: from its row; a row archived before
+    schema 0011 has neither, so its record is read (None when it cannot be)."""
+    if place.record_id is not None:
+        return RecordHead(place.record_id, place.truncated)
+    return read_head(folder, place.warc_file, place.offset)
 
 
 def read_located(folder: Path, record: Location, payload: Location | None) -> ArchivedResponse:

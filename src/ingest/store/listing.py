@@ -253,18 +253,19 @@ def raw_page_kept(engine: Engine, article_id: int) -> bool:
 
 
 def article_exists(engine: Engine, article_id: int) -> bool:
-    if not valid_id(article_id):
-        return False
-    with reading(engine) as conn:
-        found = conn.execute(sa.select(Article.id).where(Article.id == article_id)).first()
-        return found is not None
+    return _exists(engine, Article, article_id)
 
 
 def feed_exists(engine: Engine, feed_id: int) -> bool:
-    if not valid_id(feed_id):
+    return _exists(engine, Feed, feed_id)
+
+
+def _exists(engine: Engine, model: type[Article] | type[Feed], row_id: int) -> bool:
+    """Whether `model` has row `row_id` (an id out of the database's range has none)."""
+    if not valid_id(row_id):
         return False
     with reading(engine) as conn:
-        return conn.execute(sa.select(Feed.id).where(Feed.id == feed_id)).first() is not None
+        return conn.execute(sa.select(model.id).where(model.id == row_id)).first() is not None
 
 
 def feed_page(engine: Engine, *, after_id: int = 0, limit: int = 1_000) -> list[Feed]:

@@ -139,6 +139,8 @@ class Location:
     payload_digest: str | None
     record_type: str
     fetched_at: datetime
+    record_id: str | None  # None: archived before schema 0011, its record says
+    truncated: str | None
 
 
 def locate(conn: sa.Connection, raw_id: int) -> tuple[Location, Location | None] | None:
@@ -158,6 +160,8 @@ def _location(row: sa.RowMapping) -> Location:
         row["payload_digest"],
         row["record_type"],
         row["fetched_at"],
+        row["record_id"],
+        row["truncated"],
     )
 
 

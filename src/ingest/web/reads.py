@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from ingest.cli.filters import article_filter
 from ingest.errors import UsageError
 from ingest.health import feed_record
-from ingest.rawarchive import http_message, read_located
+from ingest.rawarchive import http_message, read_located, record_head
 from ingest.store import listing
 from ingest.store.articles import StoredPage, stored_page
 from ingest.store.filters import ArticleFilter
@@ -21,7 +21,7 @@ from ingest.store.hosts import blocked_hosts
 from ingest.store.queries import get_article
 from ingest.store.revisions import list_revisions
 from ingest.store.search import Cursor, search
-from ingest.warc.reader import WarcReadError, read_head
+from ingest.warc.reader import WarcReadError
 from ingest.web.errors import Problem, bad_request, not_found
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]{1,40})", re.IGNORECASE)
@@ -112,11 +112,11 @@ def article_page(engine: Engine, folder: Path, article_id: int) -> dict[str, Any
 
 
 def _raw_cut(engine: Engine, folder: Path, article_id: int) -> str | None:
-    """The WARC-Truncated of the article's page record (its header only is read)."""
+    """The WARC-Truncated of the article's page record (from its row; older rows: its header)."""
     page = stored_page(engine, article_id)
     if page is None or page.raw is None:
         return None
-    head = read_head(folder, page.raw[0].warc_file, page.raw[0].offset)
+    head = record_head(folder, page.raw[0])
     return head.truncated if head else None
 
 
