@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import subprocess
 import sys
 import time
 
@@ -14,6 +15,7 @@ from pebble import ProcessExpired
 
 from ingest.config import Settings
 from ingest.pipeline import Pipeline
+from ingest.store import feeds
 from ingest.store.engine import open_archive
 from tests.conftest import Cli, Site
 
@@ -40,16 +42,30 @@ def _model_loaded() -> bool:
     return langid is not None and langid.IDENTIFIER is not None
 
 
-def test_workers_fork_with_the_extraction_models_loaded_once(db_url: str) -> None:
-    """The forkserver loads the language model and the extraction stack before it forks the
-    workers (ingest.workerpreload), so they share those pages instead of ~75 MB each."""
-    settings = Settings(db_url=db_url, workers=2)
+def _models_in_workers(db_url: str, fulltext: bool) -> list[bool]:
+    settings = Settings(db_url=db_url, workers=2, fulltext=fulltext)
 
     async def scenario() -> list[bool]:
         async with Pipeline(open_archive(db_url), settings, "test:h:1:x") as pipeline:
             return [await pipeline.cpu(30, _model_loaded) for _ in range(4)]
 
-    assert asyncio.run(scenario()) == [True] * 4
+    return asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("fulltext", [True, False])
+def test_workers_fork_with_the_extraction_models_loaded_once(db_url: str, fulltext: bool) -> None:
+    """The forkserver loads the language model and the extraction stack before it forks the
+    workers (ingest.workerpreload), so they share those pages instead of ~75 MB each; a
+    feeds-only run does not load them at all. A process has one forkserver, whose preload is
+    that of the first pool started: each case runs in a fresh interpreter."""
+    code = (
+        "import sys; from tests.test_workers import _models_in_workers; "
+        f"print(_models_in_workers({db_url!r}, {fulltext}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == str([fulltext] * 4)
 
 
 def test_a_run_with_nothing_to_parse_starts_no_worker(cli: Cli, site: Site) -> None:
@@ -67,6 +83,19 @@ def test_a_run_with_nothing_to_parse_starts_no_worker(cli: Cli, site: Site) -> N
     assert "not_modified" in again.stdout
     assert "ingest.workerpreload" in first.stderr
     assert "ingest.workerpreload" not in again.stderr
+
+
+def test_a_feeds_only_run_loads_no_extraction_stack(cli: Cli, site: Site, db_url: str) -> None:
+    """`fetch --no-fulltext` preloads the parsing stack only: the extraction stack and its
+    language model cost ~1.3 s of CPU that its first parse would wait for. Seen in Python's
+    import log of every process of the run."""
+    site.serve("/feed.rss", "feed.rss", "application/rss+xml")
+    feeds.add_feed(open_archive(db_url), site.url("/feed.rss"))
+    done = cli("fetch", "--no-fulltext", PYTHONPROFILEIMPORTTIME="1")
+    assert done.returncode == 0, done.stderr
+    assert "ingest.parsepreload" in done.stderr
+    assert "ingest.workerpreload" not in done.stderr
+    assert "trafilatura" not in done.stderr
 
 
 def test_workers_keep_the_preloaded_objects_out_of_their_collections(db_url: str) -> None:

@@ -94,7 +94,7 @@ def prepare_page(body: bytes, content_type: str, url: str) -> PageText | None:
 
 
 def warm_up() -> None:
-    """Load what extraction loads lazily (the language model, the MinHash permutations), so a
+    """Load what extraction loads lazily (the language model, a page text's preparation), so a
     process that forks workers shares it with them (see ingest.workerpreload)."""
     py3langid.classify("warm up")
     page_text(Extracted(text="warm up the near-duplicate features"))

@@ -1,10 +1,10 @@
-"""Imported once by the worker pool's forkserver, before it forks any worker.
+"""Imported once by the worker pool's forkserver, before it forks any worker, after
+ingest.parsepreload, when the run extracts pages: the extraction stack and the language model.
 
-What is loaded here (the extraction stack, the language model, MinHash's permutations) is
-shared copy-on-write by every worker instead of being loaded again in each: py3langid's model
-alone is ~75 MB per process, numpy/scipy (through datasketch) ~50 MB. `gc.freeze()` keeps it
-shared: a worker's garbage collections would otherwise write to the header of every object
-loaded here, and each page they touch becomes the worker's own copy.
+What is loaded here is shared copy-on-write by every worker instead of loaded again in each:
+py3langid's model alone is ~75 MB per process. `gc.freeze()` keeps it shared: a worker's
+garbage collections would otherwise write to the header of every object loaded here, and each
+page they touch would become the worker's own copy.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """The CPU work of a feed update, done next to parsing in the worker process: per item its key,
-canonical link, fingerprint, plain text, text hash and compressed revision text. (Near-duplicate
-index keys are computed at write time, only for the new articles whose text is the feed's: most
-items of a polled feed are unchanged.)
+canonical link, fingerprint, plain text, text hash, compressed revision text and, for a text long
+enough to match, its near-duplicate index keys.
 
 Pure functions. One bad item never costs the others: an item that cannot be prepared becomes a
 `Skipped` value (index and reason) and its siblings go on.
@@ -98,6 +97,22 @@ def parse_and_prepare(
     prepared, skipped = prepare_entries(feed.entries, min_words)
     # the feed keeps the cleaned items themselves: pickled once, shared with `prepared`
     return PreparedFeed(replace(feed, entries=tuple(p.entry for p in prepared)), prepared, skipped)
+
+
+_WARM_UP_TEXT = " ".join(f"word{n}" for n in range(12))
+_WARM_UP_FEED = (
+    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>warm up</title>'
+    "<item><title>warm up</title><link>https://example.org/a/1</link>"
+    f"<description>&lt;p&gt;{_WARM_UP_TEXT}&lt;/p&gt;</description></item></channel></rss>"
+).encode()
+
+
+def warm_up() -> None:
+    """Load what parsing loads lazily (the SAX parser, courlan's and babel's tables, MinHash's
+    permutations), so a process that forks workers shares it with them (ingest.parsepreload)."""
+    parse_and_prepare(
+        _WARM_UP_FEED, {"content-type": "application/rss+xml"}, "https://example.org/"
+    )
 
 
 def page_text(extracted: Extracted | None) -> PageText | None:
