@@ -415,11 +415,7 @@ def _apply_changed(
         conn.execute(
             sa.update(Article)
             .where(Article.id == c.article_id)
-            .values(
-                title=item.entry.title,
-                html=item.entry.content or item.entry.summary,
-                updated_at=now,
-            )
+            .values(html=item.entry.content or item.entry.summary, updated_at=now)
         )
 
 
