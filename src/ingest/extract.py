@@ -6,6 +6,7 @@ public functions are module-level and take and return picklable values only.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import charset_normalizer
@@ -59,6 +60,14 @@ _CROSSLINK_SOURCE_TAGS = ("p", "div", "li", "blockquote")
 _CROSSLINK_OUTPUT_TAGS = ("p", "item", "head", "quote")
 # In the page, a cross-link is mostly link text: at least this share of the text after the label.
 _CROSSLINK_MIN_LINK_SHARE = 0.5
+# A text node that starts with a label's first word (as `is_crosslink` reads it: white space
+# first, any case; a label may go on in the next element, as in `<b>Read</b> more:`)
+_LABEL_START = re.compile(
+    r"\s*(?:{})\b".format(
+        "|".join(sorted({re.escape(label.split()[0].rstrip(":")) for label in CROSSLINK_LABELS}))
+    ),
+    re.IGNORECASE,
+)
 _PUBLISHED_META = (
     "article:published_time",
     "og:article:published_time",
@@ -147,12 +156,12 @@ def _drop_source_crosslinks(tree: HtmlElement) -> None:
     Only when the text after the label is mostly link text: a wrapper `<div>` whose first
     paragraph is a cross-link also "starts with" the label, and must not take the article with it.
     """
-    page = " ".join(tree.text_content().split()).casefold()
-    if not any(label in page for label in CROSSLINK_LABELS):
-        return  # most pages: one pass over their text instead of one per element
+    candidates = _label_holders(tree)
+    if not candidates:
+        return  # most pages: one XPath pass over their text nodes
     doomed = []
     for element in tree.iter(*_CROSSLINK_SOURCE_TAGS):
-        if not _leads_with_label(element):  # most elements: without reading their whole text
+        if element not in candidates or not _leads_with_label(element):
             continue
         text = " ".join(element.text_content().split())
         rest = text.split(":", 1)[1].strip()
@@ -162,6 +171,25 @@ def _drop_source_crosslinks(tree: HtmlElement) -> None:
     for element in doomed:
         if element.getparent() is not None:
             element.drop_tree()  # keeps the tail text
+
+
+def _label_holders(tree: HtmlElement) -> set[HtmlElement]:
+    """The elements that may lead with a label: those around a text node that starts with a
+    label's first word (only white space may come before a label in the element's text, so the
+    node holding its first word starts with it). Checking each of the ~800 elements of a page
+    with a cross-link took 5 ms of a 30 ms extraction."""
+    holders: set[HtmlElement] = set()
+    for element in tree.iter():
+        starts = []
+        if element.text and _LABEL_START.match(element.text):
+            starts.append(element)
+        if element.tail and _LABEL_START.match(element.tail):
+            starts.append(element.getparent())  # a tail is its parent's text
+        for holder in starts:
+            while holder is not None and holder not in holders:
+                holders.add(holder)
+                holder = holder.getparent()
+    return holders
 
 
 def _leads_with_label(element: HtmlElement) -> bool:

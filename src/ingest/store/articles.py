@@ -55,7 +55,7 @@ def set_text(
     dedupe.choose_group). False when nothing changed.
 
     The only writer of an article's title and text after its insert, in one UPDATE that leaves
-    an unchanged row alone: every write of either re-indexes the whole text (SQLite's search
+    an unchanged row alone (a feed's text standing in for a failed page gets its hash then): every write of either re-indexes the whole text (SQLite's search
     triggers fire on the columns written, equal or not: ~3 ms for an 8 KB text; PostgreSQL
     rewrites the row and its index entries), and most re-checks find the page unchanged."""
     values = {
@@ -64,9 +64,7 @@ def set_text(
         "word_count": facts.words,
         "content_hash": facts.content_hash,
     }
-    changed = sa.or_(
-        Article.title.is_distinct_from(title), Article.text.is_distinct_from(facts.text)
-    )
+    changed = sa.or_(*(getattr(Article, name).is_distinct_from(v) for name, v in values.items()))
     conn.execute(sa.update(Article).where(Article.id == article_id, changed).values(**values))
     if link is not None:
         link_article(conn, article_id, facts.features, facts.keys, link)
