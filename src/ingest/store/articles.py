@@ -55,9 +55,10 @@ def set_text(
     dedupe.choose_group). False when nothing changed.
 
     The only writer of an article's title and text after its insert, in one UPDATE that leaves
-    an unchanged row alone (a feed's text standing in for a failed page gets its hash then): every write of either re-indexes the whole text (SQLite's search
-    triggers fire on the columns written, equal or not: ~3 ms for an 8 KB text; PostgreSQL
-    rewrites the row and its index entries), and most re-checks find the page unchanged."""
+    an unchanged row alone (a feed's text standing in for a failed page gets its hash then):
+    every write of either re-indexes the whole text (SQLite's search triggers fire on the
+    columns written, equal or not: ~3 ms for an 8 KB text; PostgreSQL rewrites the row and its
+    index entries), and most re-checks find the page unchanged."""
     values = {
         "title": title,
         "text": facts.text,
