@@ -173,6 +173,8 @@ def test_other_articles(name: str, title: str, author: str, first_words: str) ->
         "Read&nbsp;more:",  # the page's text is normalized before it is searched for a label
         "Read\u2009\n  more:",
         "See <em>also</em>:",  # a label across elements: read until it is long enough
+        "<br>Read more:",  # in the tail of an empty element: its parent's text
+        "<span> </span>\nRelated:",
     ],
 )
 def test_every_cross_link_label_is_dropped_from_text_and_html(label: str) -> None:
