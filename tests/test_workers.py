@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from pebble import ProcessExpired
@@ -63,7 +64,12 @@ def test_workers_fork_with_the_extraction_models_loaded_once(db_url: str, fullte
         f"print(_models_in_workers({db_url!r}, {fulltext}))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[1],  # where `tests` is a package
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     assert done.stdout.strip() == str([fulltext] * 4)
 
