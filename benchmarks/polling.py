@@ -9,6 +9,9 @@ with ETag/304. Measured in the same run, in this order:
   `host_delay = 0` (reader has no per-host delay): first poll, then re-poll;
 - optionally (`--polite`) the same with the default `host_delay`.
 
+Each poll's CPU seconds are printed too: reader's process; ingest's own process (`main`) and its
+descendants (`others`: the forkserver and the parse workers).
+
     python benchmarks/polling.py                          # 500 feeds x 20 entries
     python benchmarks/polling.py --feeds 200 --profile benchmarks/results/profile-first-poll.txt
     python benchmarks/polling.py --save benchmarks/results/polling.json --compare OLD.json
@@ -38,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 HOSTS = [f"127.0.0.{n}" for n in range(2, 52)]
 LATENCY = 0.05
+TICKS = os.sysconf("SC_CLK_TCK")  # /proc/PID/stat counts CPU time in these
 
 ITEM = """<item><title>Story {f}-{i}: the council votes on the harbour plan</title>
 <link>{base}/a/{f}/{i}/</link><guid isPermaLink="false">{base}/a/{f}/{i}/</guid>
@@ -117,15 +121,21 @@ def run_reader(urls: list[str], workers: int) -> dict[str, float]:
         reader = make_reader(f"{tmp}/reader.sqlite")
         for url in urls:
             reader.add_feed(url)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         reader.update_feeds(workers=workers, scheduled=False)
-        first = time.perf_counter() - started
+        first, first_cpu = time.perf_counter() - started, time.process_time() - cpu
         entries = reader.get_entry_counts().total
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         reader.update_feeds(workers=workers, scheduled=False)
-        again = time.perf_counter() - started
+        again, again_cpu = time.perf_counter() - started, time.process_time() - cpu
         reader.close()
-    return {"first_poll_s": first, "repoll_s": again, "entries": entries}
+    return {
+        "first_poll_s": first,
+        "repoll_s": again,
+        "entries": entries,
+        "first_poll_cpu": {"main": first_cpu},
+        "repoll_cpu": {"main": again_cpu},
+    }
 
 
 def run_ingest(
@@ -151,8 +161,8 @@ def run_ingest(
         command = [str(BIN / "ingest"), "--db", db, "--config", str(config)]
         command += ["fetch", "--no-fulltext"]
         raw = Path(tmp, "profile.txt")
-        first = _profiled(command, profile, raw)
-        again = _profiled(command, profile_repoll, raw)
+        first, first_cpu = _profiled(command, profile, raw)
+        again, again_cpu = _profiled(command, profile_repoll, raw)
         engine = open_archive(db)
         with engine.connect() as conn:
             entries = conn.exec_driver_sql("SELECT count(*) FROM entry").scalar_one()
@@ -165,29 +175,63 @@ def run_ingest(
         "repoll_s": again,
         "entries": entries,
         "repoll_304_share": conditional / len(urls),
+        "first_poll_cpu": first_cpu,
+        "repoll_cpu": again_cpu,
     }
 
 
-def _profiled(command: list[str], profile: Path | None, raw: Path) -> float:
-    """Run `command` timed; with `profile`, under py-spy (all processes), summarized there;
-    the collapsed stacks are kept beside it (`.folded`, for a flame graph or a closer look)."""
+def _profiled(
+    command: list[str], profile: Path | None, raw: Path
+) -> tuple[float, dict[str, float]]:
+    """Run `command` timed, with its CPU seconds; with `profile`, under py-spy (all processes),
+    summarized there (no CPU figures then: py-spy is the process measured); the collapsed stacks
+    are kept beside it (`.folded`, for a flame graph or a closer look)."""
     if profile is None:
         return _timed(command)
     spy = [str(BIN / "py-spy"), "record", "--subprocesses", "-r", "200", "-f", "raw"]
-    elapsed = _timed([*spy, "-o", str(raw), "--", *command])
+    elapsed, _ = _timed([*spy, "-o", str(raw), "--", *command])
     profile.parent.mkdir(parents=True, exist_ok=True)
     profile.write_text(summarize_profile(raw.read_text()))
     profile.with_suffix(".folded").write_text(raw.read_text())
-    return elapsed
+    return elapsed, {}
 
 
-def _timed(command: list[str]) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if done.returncode not in (0,):
-        raise SystemExit(f"{command[0]} failed ({done.returncode}): {done.stderr[-2000:]}")
-    return elapsed
+def _timed(command: list[str]) -> tuple[float, dict[str, float]]:
+    """Wall time, and the CPU seconds (user + system) of the command's own process (`main`) and
+    of its descendants (`others`: the forkserver and the workers), read from /proc every 50 ms
+    while it runs: on 2 cores they say which of them a run waits for."""
+    seen: dict[int, tuple[float, bool]] = {}
+    with tempfile.TemporaryFile("w+") as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, text=True)
+        while process.poll() is None:
+            _sample_cpu(process.pid, seen)
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        if process.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(f"{command[0]} failed ({process.returncode}): {errors.read()[-2000:]}")
+    return elapsed, {
+        "main": sum(cpu for cpu, root in seen.values() if root),
+        "others": sum(cpu for cpu, root in seen.values() if not root),
+    }
+
+
+def _sample_cpu(root: int, seen: dict[int, tuple[float, bool]]) -> None:
+    """The CPU seconds so far of `root` and each of its descendants, into `seen` by pid."""
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+    tree, frontier = set(), {root}
+    while frontier:
+        tree |= frontier
+        frontier = {pid for pid, stat in stats.items() if int(stat[1]) in frontier} - tree
+    for pid in tree & stats.keys():
+        seen[pid] = ((int(stats[pid][11]) + int(stats[pid][12])) / TICKS, pid == root)
 
 
 def summarize_profile(raw: str, top: int = 30) -> str:
@@ -263,6 +307,13 @@ def main() -> None:
                 f"{name:<14} first poll {r['first_poll_s']:7.2f} s   "
                 f"re-poll {r['repoll_s']:6.2f} s   entries {r['entries']}"
             )
+    for name in ("reader", "ingest", "ingest_polite"):
+        if name in results and results[name].get("first_poll_cpu"):
+            cpu = {
+                poll: " + ".join(f"{k} {v:.2f}" for k, v in results[name][f"{poll}_cpu"].items())
+                for poll in ("first_poll", "repoll")
+            }
+            print(f"{name:<14} CPU s: first poll {cpu['first_poll']};  re-poll {cpu['repoll']}")
     if "reader" in results:
         reader, ours = results["reader"], results["ingest"]
         results["ratio_first_poll"] = reader["first_poll_s"] / ours["first_poll_s"]
