@@ -100,8 +100,8 @@ def test_overview_counts_due_leased_failing_gone(engine: Engine) -> None:
 
 
 def _old_log_row(engine: Engine) -> None:
-    fetchlog.log_fetch(engine, "feed", FetchResult("http://x/", "http://x/", 200))
     with engine.begin() as conn:
+        fetchlog.log_fetch(conn, "feed", FetchResult("http://x/", "http://x/", 200))
         conn.execute(sa.update(FetchLog).values(at=utcnow() - timedelta(days=40)))
 
 

@@ -16,7 +16,8 @@ def test_a_feed_a_daemon_just_polled_is_not_requested_again(cli: Cli, site: Site
     polled_id, _ = feeds.add_feed(engine, polled)
     feeds.add_feed(engine, other)
     result = FetchResult(polled, polled, 304)
-    fetchlog.log_fetch(engine, "feed", result, feed_id=polled_id, owner="daemon:h:1:2:abcd")
+    with engine.begin() as conn:
+        fetchlog.log_fetch(conn, "feed", result, feed_id=polled_id, owner="daemon:h:1:2:abcd")
     done = cli("fetch", "--no-fulltext")
     assert done.returncode == 0, done.stderr
     assert "a running daemon polled it moments ago" in done.stderr

@@ -73,8 +73,9 @@ def test_a_claimed_feed_is_not_claimed_again_until_released(engine: Engine) -> N
     assert state.id == feed_id
     assert feeds.claim_feeds(engine, "b:h:2:y", lease=lease, limit=10, due_only=False) == []
     # completion is fenced by the owner: b cannot complete a's feed
-    assert not feeds.complete_feed(engine, "b:h:2:y", feed_id, {"title": "b"})
-    assert feeds.complete_feed(engine, "a:h:1:x", feed_id, {"title": "a"})
+    with engine.begin() as conn:
+        assert not feeds.complete_feed(conn, "b:h:2:y", feed_id, {"title": "b"})
+        assert feeds.complete_feed(conn, "a:h:1:x", feed_id, {"title": "a"})
     assert [
         s.id for s in feeds.claim_feeds(engine, "b:h:2:y", lease=lease, limit=10, due_only=False)
     ] == [feed_id]
@@ -129,8 +130,10 @@ def test_feed_alias_resolves_to_the_feed(engine: Engine) -> None:
         engine, "a:h:1:x", lease=timedelta(minutes=5), limit=1, due_only=False
     )
     # a worker that lost the lease moves nothing
-    assert not feeds.complete_feed(engine, "b:h:2:y", state.id, {"url": "http://evil.example/"})
-    assert feeds.complete_feed(engine, "a:h:1:x", state.id, {"url": "http://new.example.org/feed"})
+    with engine.begin() as conn:
+        assert not feeds.complete_feed(conn, "b:h:2:y", state.id, {"url": "http://evil.example/"})
+        new_url = {"url": "http://new.example.org/feed"}
+        assert feeds.complete_feed(conn, "a:h:1:x", state.id, new_url)
     assert feeds.resolve_feed(engine, "http://old.example.org/feed") == feed_id
     assert feeds.add_feed(engine, "http://old.example.org/feed") == (feed_id, False)
     with engine.connect() as conn:
@@ -287,7 +290,8 @@ def test_upgrading_an_0010_archive_keeps_its_raw_responses_without_record_ids(
         )
     old.dispose()
     engine = open_archive(db_url)
-    earlier = find_original(engine, "sha1:X")
+    with engine.connect() as conn:
+        earlier = find_original(conn, "sha1:X")
     assert earlier is not None
     assert (earlier.warc_file, earlier.record_id, earlier.truncated) == ("a.warc.gz", None, None)
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError
 from yarl import URL
 
@@ -151,7 +151,7 @@ class Pipeline:
             engine, settings.per_host_concurrency, settings.host_delay, run=self.db
         )
         self.fetcher = Fetcher(settings, self.hosts)
-        self.raw = RawArchive(engine, settings)  # used on the writer thread only
+        self.raw = RawArchive(settings)  # used on the writer thread only
         self._articles: dict[int, asyncio.Task[bool]] = {}  # in flight: one fetch per article
         self.disk_full = False  # a write failed for lack of space: the run stops
         self.stopping = False  # set on shutdown: no new page request starts
@@ -223,7 +223,8 @@ class Pipeline:
         article_id: int | None = None,
     ) -> int | None:
         """Archive a response as WARC records, then log the attempt with where they went (one
-        call on the writer thread: the records are flushed before any row points at them);
+        call and one transaction on the writer thread: the records are flushed before any row
+        points at them);
         the redirects it followed are archived with it. robots.txt fetched on its behalf comes
         first, as attempts of their own (kind `robots`).
         Returns the raw response's id. A WARC write that fails is logged, the fetch goes on."""
@@ -239,24 +240,42 @@ class Pipeline:
         article_id: int | None = None,
     ) -> int | None:
         """`log_fetch`'s work, on the writer thread."""
+        with self.engine.begin() as conn:
+            return self._log_in(conn, kind, result, feed_id, article_id)
+
+    def _log_in(
+        self,
+        conn: Connection,
+        kind: str,
+        result: FetchResult,
+        feed_id: int | None,
+        article_id: int | None,
+    ) -> int | None:
+        """An attempt and the robots.txt fetched on its behalf (attempts of their own), in the
+        writer's transaction `conn`."""
         for robots in result.robots:
-            self._log_one("robots", robots, None, None)
-        return self._log_one(kind, result, feed_id, article_id)
+            self._log_one(conn, "robots", robots, None, None)
+        return self._log_one(conn, kind, result, feed_id, article_id)
 
     def _log_one(
-        self, kind: str, result: FetchResult, feed_id: int | None, article_id: int | None
+        self,
+        conn: Connection,
+        kind: str,
+        result: FetchResult,
+        feed_id: int | None,
+        article_id: int | None,
     ) -> int | None:
         if result.deferred:  # never sent (its host said Retry-After): no attempt, no row
             return None
         kept: Kept | None = None
         hops: list[Kept] = []
         try:
-            hops = [k for hop in result.hops if (k := self.raw.keep(hop)) is not None]
-            kept = self.raw.keep(result, feed_id=feed_id, article_id=article_id)
+            hops = [k for hop in result.hops if (k := self.raw.keep(conn, hop)) is not None]
+            kept = self.raw.keep(conn, result, feed_id=feed_id, article_id=article_id)
         except OSError as exc:
             log.error("cannot write WARC record for %s: %s", result.url, exc)
         return fetchlog.log_fetch(
-            self.engine,
+            conn,
             kind,
             result,
             feed_id=feed_id,
@@ -313,10 +332,7 @@ class Pipeline:
                 working = False
                 if not await work.wait_until(when):
                     if report.retry_at is not None:  # no error: nothing was asked
-                        values = {"next_fetch_at": report.retry_at}
-                        await self.db(
-                            feeds.complete_feed, self.engine, self.owner, state.id, values
-                        )
+                        await self.db(self._complete, state.id, {"next_fetch_at": report.retry_at})
                     else:
                         report.notes.append(
                             f"pages held back until {when:%H:%M:%S} UTC (Retry-After)"
@@ -588,15 +604,17 @@ class Pipeline:
         log: bool = False,
     ) -> None:
         """Write the feed's state after a successful poll (with `log`, the attempt too: a 304
-        then costs one call on the writer thread)."""
+        then costs one call and one transaction on the writer thread; a lost lease writes no
+        state, the attempt is logged all the same)."""
         now = utcnow()
 
         def write() -> bool:
-            if log:
-                self._logged("feed", result, feed_id=state.id)
-            published = entries.recent_publication_times(self.engine, state.id)
-            values = self._success_values(state, result, parsed, declared_by, published, now)
-            return feeds.complete_feed(self.engine, self.owner, state.id, values)
+            with self.engine.begin() as conn:
+                if log:
+                    self._log_in(conn, "feed", result, state.id, None)
+                published = entries.recent_publication_times(conn, state.id)
+                values = self._success_values(state, result, parsed, declared_by, published, now)
+                return feeds.complete_feed(conn, self.owner, state.id, values)
 
         if not await self.db(write):
             report.notes.append("lease lost: another worker took this feed over")
@@ -674,7 +692,12 @@ class Pipeline:
         values["next_fetch_at"] = schedule.next_after_error(
             now, self.settings, error_class=error_class, error_count=count, retry_after=until
         )
-        await self.db(feeds.complete_feed, self.engine, self.owner, state.id, values)
+        await self.db(self._complete, state.id, values)
+
+    def _complete(self, feed_id: int, values: dict[str, Any]) -> bool:
+        """`feeds.complete_feed` in a transaction of its own, on the writer thread."""
+        with self.engine.begin() as conn:
+            return feeds.complete_feed(conn, self.owner, feed_id, values)
 
 
 def _wait_end(result: FetchResult) -> datetime:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, make_url
 
 from ingest.config import Settings
 from ingest.records import FetchResult
@@ -53,8 +53,7 @@ def warc_folder(settings: Settings) -> Path:
 class RawArchive:
     """This process's WARC writer (opened at the first response, recovering crashed files)."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.engine = engine
+    def __init__(self, settings: Settings) -> None:
         self.folder = warc_folder(settings)
         self.enabled = settings.warc
         self._max_bytes = settings.warc_max_bytes
@@ -63,9 +62,15 @@ class RawArchive:
             recover(self.folder)  # files a crashed writer left: cut back to whole records
 
     def keep(
-        self, result: FetchResult, *, feed_id: int | None = None, article_id: int | None = None
+        self,
+        conn: Connection,
+        result: FetchResult,
+        *,
+        feed_id: int | None = None,
+        article_id: int | None = None,
     ) -> Kept | None:
-        """Write `result` as WARC records; None when it got no response worth keeping. A 304
+        """Write `result` as WARC records (`conn`: the transaction that will record where they
+        went); None when it got no response worth keeping. A 304
         refers to the response of this feed or article page it confirms; a whole payload
         archived before is not written again (both are `revisit` records). A record cut short
         (WARC-Truncated) is never what a revisit refers to: its payload is not the resource."""
@@ -74,9 +79,9 @@ class RawArchive:
         payload = archived_payload(result)
         earlier: Earlier | None = None
         if result.not_modified:
-            earlier = find_revisited(self.engine, feed_id=feed_id, article_id=article_id)
+            earlier = find_revisited(conn, feed_id=feed_id, article_id=article_id)
         elif payload is not None and not result.exchange.truncated:
-            earlier = find_original(self.engine, payload_digest(payload))
+            earlier = find_original(conn, payload_digest(payload))
         original = None
         if earlier is not None:
             head = record_head(self.folder, earlier)

@@ -35,7 +35,7 @@ def migrate_raw_command(ctx: typer.Context) -> None:
         err.print("error: warc = false in the settings: nowhere to move raw bodies to")
         raise typer.Exit(2)
     total = pending_bodies(engine)
-    archive = RawArchive(engine, settings)
+    archive = RawArchive(settings)
 
     def progress(moved: Moved) -> None:
         if moved.bodies % 1000 == 0:

@@ -19,7 +19,6 @@ from ingest.dedupe import Thresholds, features
 from ingest.records import ParsedEntry
 from ingest.store.articles import set_text
 from ingest.store.blobs import put_packed
-from ingest.store.engine import reading
 from ingest.store.models import Article, Entry, Feed, PageQueue, Revision, utcnow
 from ingest.store.similar import index_text, link_article
 from ingest.store.upsert import insert_ignore
@@ -484,7 +483,6 @@ _PUBLISHED = (  # built once: read at the end of every successful poll
 )
 
 
-def recent_publication_times(engine: Engine, feed_id: int) -> list[datetime]:
+def recent_publication_times(conn: sa.Connection, feed_id: int) -> list[datetime]:
     """When this feed's latest 100 entries were published (first seen, if undated): its pace."""
-    with reading(engine) as conn:
-        return list(conn.execute(_PUBLISHED, {"feed_id": feed_id}).scalars())
+    return list(conn.execute(_PUBLISHED, {"feed_id": feed_id}).scalars())

@@ -198,18 +198,17 @@ _COMPLETE = sa.update(Feed).where(
 )
 
 
-def complete_feed(engine: Engine, owner: str, feed_id: int, values: dict[str, Any]) -> bool:
+def complete_feed(conn: sa.Connection, owner: str, feed_id: int, values: dict[str, Any]) -> bool:
     """Write the outcome of an update and release the lease; False (nothing written) if the
     lease was lost. A `url` in `values` moves the feed (see `_move`)."""
     values = dict(values)
     new_url = values.pop("url", None)
     row = values | {"lease_owner": None, "lease_until": None}
-    with engine.begin() as conn:
-        result = conn.execute(_COMPLETE, row | {"held_feed": feed_id, "held_by": owner})
-        if not result.rowcount:
-            return False
-        if new_url is not None:
-            _move(conn, feed_id, new_url)
+    result = conn.execute(_COMPLETE, row | {"held_feed": feed_id, "held_by": owner})
+    if not result.rowcount:
+        return False
+    if new_url is not None:
+        _move(conn, feed_id, new_url)
     return True
 
 

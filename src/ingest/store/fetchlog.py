@@ -17,7 +17,7 @@ _LOG = sa.insert(FetchLog)  # built once: one per HTTP attempt
 
 
 def log_fetch(
-    engine: Engine,
+    conn: sa.Connection,
     kind: str,
     result: FetchResult,
     *,
@@ -30,27 +30,26 @@ def log_fetch(
     """Record an attempt, with where its response went in the WARC archive (`raw`, written
     just before) and the redirects it followed (`hops`, archived as well); returns that
     response's id, which the article's row points to as well."""
-    with engine.begin() as conn:
-        for hop in hops:
-            add_raw(conn, hop)
-        raw_id = add_raw(conn, raw) if raw is not None else None
-        row = {
-            "raw_id": raw_id,
-            "content_type": result.headers.get("content-type"),
-            "at": utcnow(),
-            "kind": kind,
-            "url": result.url,
-            "feed_id": feed_id,
-            "article_id": article_id,
-            "status": result.status,
-            "bytes": result.bytes_read,
-            "duration_ms": result.duration_ms,
-            "queue_ms": result.queue_ms,
-            "error_class": result.error_class,
-            "error_message": result.error,
-            "owner": owner,
-        }
-        conn.execute(_LOG, row)
+    for hop in hops:
+        add_raw(conn, hop)
+    raw_id = add_raw(conn, raw) if raw is not None else None
+    row = {
+        "raw_id": raw_id,
+        "content_type": result.headers.get("content-type"),
+        "at": utcnow(),
+        "kind": kind,
+        "url": result.url,
+        "feed_id": feed_id,
+        "article_id": article_id,
+        "status": result.status,
+        "bytes": result.bytes_read,
+        "duration_ms": result.duration_ms,
+        "queue_ms": result.queue_ms,
+        "error_class": result.error_class,
+        "error_message": result.error,
+        "owner": owner,
+    }
+    conn.execute(_LOG, row)
     return raw_id
 
 

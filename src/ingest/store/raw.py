@@ -86,15 +86,14 @@ _FEED_REVISITED = _revisited(_LAST_FEED_RESPONSE)
 _PAGE_REVISITED = _revisited(_LAST_PAGE_RESPONSE)
 
 
-def find_original(engine: Engine, digest: str) -> Earlier | None:
+def find_original(conn: sa.Connection, digest: str) -> Earlier | None:
     """The first archived response with this payload digest (digest dedupe)."""
-    with reading(engine) as conn:
-        row = conn.execute(_ORIGINAL, {"digest": digest}).first()
+    row = conn.execute(_ORIGINAL, {"digest": digest}).first()
     return None if row is None else Earlier(*row)
 
 
 def find_revisited(
-    engine: Engine, *, feed_id: int | None = None, article_id: int | None = None
+    conn: sa.Connection, *, feed_id: int | None = None, article_id: int | None = None
 ) -> Earlier | None:
     """The response a 304 for this feed or article page confirms: the payload behind the last
     response archived for it (whose validators were sent); a 304 before it refers to it too.
@@ -105,8 +104,7 @@ def find_revisited(
         query, params = _PAGE_REVISITED, {"article_id": article_id}
     else:
         return None
-    with reading(engine) as conn:
-        row = conn.execute(query, params).first()
+    row = conn.execute(query, params).first()
     return None if row is None else Earlier(*row)
 
 
