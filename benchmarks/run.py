@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import multiprocessing
 import os
+import re
 import socket
 import statistics
 import sys
@@ -67,12 +69,27 @@ def padded_page(page_kb: int) -> str:
     return page
 
 
+_PARAGRAPH = re.compile(r"(<p>)(.*?)(</p>)", re.DOTALL)
+_LONG_WORD = re.compile(r"\b([A-Za-z]{4,})\b")
+
+
 def article_html(page: str, host: str, f: object, i: object) -> str:
-    """Article `i` of feed `f`: the padded page made distinct (title and one sentence)."""
+    """Article `i` of feed `f`: the padded page made a story of its own. Its title changes, its
+    rel=canonical and og:url name the page itself (with the seed's URL there, every page
+    declared one canonical page and the run merged them all into one article), and every other
+    long word of its paragraphs is marked with the page's number, so no two pages share a
+    5-word shingle (near-duplicates are benchmarks/dedupe.py's subject, not this one's)."""
     html = page.replace("{base}", f"http://{host}").replace(
         "SenseTime Enters Singapore", f"Story {f}-{i}: SenseTime Enters Singapore"
     )
-    return html.replace("strategic move", f"strategic move number {f}x{i}")
+    html = html.replace("/2018/07/sensetime-singapore/", f"/a/{f}/{i}/")
+
+    def mark(paragraph: re.Match[str]) -> str:
+        words = itertools.count()
+        text = _LONG_WORD.sub(lambda w: f"{w[1]}{f}x{i}" if next(words) % 2 else w[1], paragraph[2])
+        return paragraph[1] + text + paragraph[3]
+
+    return _PARAGRAPH.sub(mark, html)
 
 
 def farm(feed_count: int, items: int, page_kb: int = 0) -> tuple[web.Application, list[str]]:
