@@ -241,21 +241,7 @@ class Pipeline:
     ) -> int | None:
         """`log_fetch`'s work, on the writer thread."""
         with self.engine.begin() as conn:
-            return self._log_in(conn, kind, result, feed_id, article_id)
-
-    def _log_in(
-        self,
-        conn: Connection,
-        kind: str,
-        result: FetchResult,
-        feed_id: int | None,
-        article_id: int | None,
-    ) -> int | None:
-        """An attempt and the robots.txt fetched on its behalf (attempts of their own), in the
-        writer's transaction `conn`."""
-        for robots in result.robots:
-            self._log_one(conn, "robots", robots, None, None)
-        return self._log_one(conn, kind, result, feed_id, article_id)
+            return self._log_one(conn, kind, result, feed_id, article_id)
 
     def _log_one(
         self,
@@ -265,6 +251,10 @@ class Pipeline:
         feed_id: int | None,
         article_id: int | None,
     ) -> int | None:
+        """An attempt, in the writer's transaction `conn`, after the robots.txt fetched on its
+        behalf (attempts of their own, kind `robots`)."""
+        for robots in result.robots:
+            self._log_one(conn, "robots", robots, None, None)
         if result.deferred:  # never sent (its host said Retry-After): no attempt, no row
             return None
         kept: Kept | None = None
@@ -611,7 +601,7 @@ class Pipeline:
         def write() -> bool:
             with self.engine.begin() as conn:
                 if log:
-                    self._log_in(conn, "feed", result, state.id, None)
+                    self._log_one(conn, "feed", result, state.id, None)
                 published = entries.recent_publication_times(conn, state.id)
                 values = self._success_values(state, result, parsed, declared_by, published, now)
                 return feeds.complete_feed(conn, self.owner, state.id, values)
