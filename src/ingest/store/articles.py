@@ -40,6 +40,28 @@ from ingest.update.textfacts import TextFacts, text_facts
 log = logging.getLogger(__name__)
 
 
+# Built once (every saved page runs it): the row is written only when one of these differs.
+_TEXT_COLUMNS = {
+    "title": "new_title",
+    "text": "new_text",
+    "word_count": "new_words",
+    "content_hash": "new_hash",
+}
+_SET_TEXT = (
+    sa.update(Article)
+    .where(
+        Article.id == sa.bindparam("article_id"),
+        sa.or_(
+            *(
+                getattr(Article, column).is_distinct_from(sa.bindparam(param))
+                for column, param in _TEXT_COLUMNS.items()
+            )
+        ),
+    )
+    .values({column: sa.bindparam(param) for column, param in _TEXT_COLUMNS.items()})
+)
+
+
 def set_text(
     conn: sa.Connection,
     article_id: int,
@@ -59,14 +81,16 @@ def set_text(
     every write of either re-indexes the whole text (SQLite's search triggers fire on the
     columns written, equal or not: ~3 ms for an 8 KB text; PostgreSQL rewrites the row and its
     index entries), and most re-checks find the page unchanged."""
-    values = {
-        "title": title,
-        "text": facts.text,
-        "word_count": facts.words,
-        "content_hash": facts.content_hash,
-    }
-    changed = sa.or_(*(getattr(Article, name).is_distinct_from(v) for name, v in values.items()))
-    conn.execute(sa.update(Article).where(Article.id == article_id, changed).values(**values))
+    conn.execute(
+        _SET_TEXT,
+        {
+            "article_id": article_id,
+            "new_title": title,
+            "new_text": facts.text,
+            "new_words": facts.words,
+            "new_hash": facts.content_hash,
+        },
+    )
     if link is not None:
         link_article(conn, article_id, facts.features, facts.keys, link)
     index_text(conn, article_id, facts.keys)
