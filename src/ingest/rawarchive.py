@@ -70,10 +70,10 @@ class RawArchive:
         article_id: int | None = None,
     ) -> Kept | None:
         """Write `result` as WARC records (`conn`: the transaction that will record where they
-        went); None when it got no response worth keeping. A 304
-        refers to the response of this feed or article page it confirms; a whole payload
-        archived before is not written again (both are `revisit` records). A record cut short
-        (WARC-Truncated) is never what a revisit refers to: its payload is not the resource."""
+        went); None when it got no response worth keeping. A 304 refers to the response of this
+        feed or article page it confirms; a whole payload archived before is not written again
+        (both are `revisit` records). A record cut short (WARC-Truncated) is never what a
+        revisit refers to: its payload is not the resource."""
         if not self.enabled or result.exchange is None:
             return None
         payload = archived_payload(result)
