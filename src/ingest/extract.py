@@ -103,10 +103,10 @@ def prepare_page(body: bytes, content_type: str, url: str) -> PageText | None:
 
 
 def warm_up() -> None:
-    """Load what extraction loads lazily (the language model, a page text's preparation), so a
-    process that forks workers shares it with them (see ingest.workerpreload)."""
+    """Load what extraction loads lazily (the language model), so a process that forks workers
+    shares it with them (see ingest.workerpreload; a text's preparation is warmed up by
+    ingest.parsepreload, imported before it)."""
     py3langid.classify("warm up")
-    page_text(Extracted(text="warm up the near-duplicate features"))
 
 
 def extract_article(html: str, url: str) -> Extracted | None:
@@ -158,7 +158,7 @@ def _drop_source_crosslinks(tree: HtmlElement) -> None:
     """
     candidates = _label_holders(tree)
     if not candidates:
-        return  # most pages: one XPath pass over their text nodes
+        return  # most pages: one pass over their text nodes
     doomed = []
     for element in tree.iter(*_CROSSLINK_SOURCE_TAGS):
         if element not in candidates or not _leads_with_label(element):
