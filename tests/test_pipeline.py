@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from ingest.config import Settings
+from ingest.pipeline import FeedReport, Pipeline
+from ingest.store import feeds
+from ingest.store.engine import open_archive
 from tests.conftest import HTML, Cli, Site
 
 SEED = Path(__file__).parent / "fixtures" / "sensetime-singapore.txt"
@@ -112,6 +119,37 @@ def test_second_fetch_is_conditional_and_adds_nothing(cli: Cli, site: Site) -> N
     assert second.stdout.splitlines() == ["1 feed not_modified (304): nothing new"]
     assert len(export(cli)) == 3
     assert len(site.requests("/2018/07/sensetime-singapore/")) == 1
+
+
+def test_a_304_whose_lease_was_lost_is_logged_and_changes_no_state(
+    cli: Cli, site: Site, tmp_path: Path
+) -> None:
+    """A 304's attempt and the feed's completion are one transaction: when another worker has
+    taken the feed over meanwhile, the completion writes nothing (the new holder's lease and the
+    feed's state stay) and the attempt, which did happen, is logged all the same."""
+    site.server.expect_request("/feed.rss", headers={"If-None-Match": '"v1"'}).respond_with_data(
+        "", status=304
+    )
+    site.serve("/feed.rss", "feed.rss", "application/rss+xml", ETag='"v1"')
+    assert cli("feeds", "add", site.url("/feed.rss")).returncode == 0
+    engine = open_archive(cli.db_url)
+    lease = timedelta(minutes=10)
+    [state] = feeds.claim_feeds(engine, "other:h:9:z", lease=lease, limit=1, due_only=False)
+    settings = Settings(db_url=cli.db_url, fulltext=False, host_delay=0)
+
+    async def update() -> FeedReport:
+        async with Pipeline(engine, settings, "test:h:1:x") as pipeline:
+            return await pipeline.update_feed(state)
+
+    report = asyncio.run(update())
+    assert report.status == "not_modified"
+    assert report.notes == ["lease lost: another worker took this feed over"]
+    with sqlite3.connect(tmp_path / "archive" / "ingest.db") as conn:
+        logged = conn.execute("SELECT status, owner FROM fetch_log ORDER BY id").fetchall()
+        held = conn.execute("SELECT lease_owner, last_status FROM feed").fetchall()
+    assert [status for status, _ in logged] == [200, 304]
+    assert logged[1][1] == "test:h:1:x"
+    assert held == [("other:h:9:z", 200)]
 
 
 def test_page_that_fails_keeps_the_entry_with_feed_text(cli: Cli, site: Site) -> None:

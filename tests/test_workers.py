@@ -60,7 +60,7 @@ def test_workers_fork_with_the_extraction_models_loaded_once(db_url: str, fullte
     feeds-only run does not load them at all. A process has one forkserver, whose preload is
     that of the first pool started: each case runs in a fresh interpreter."""
     code = (
-        "import sys; from tests.test_workers import _models_in_workers; "
+        "from tests.test_workers import _models_in_workers; "
         f"print(_models_in_workers({db_url!r}, {fulltext}))"
     )
     done = subprocess.run(
