@@ -23,6 +23,7 @@ from ingest.store.engine import reading
 from ingest.store.models import Article, Entry, PageQueue, RawResponse, utcnow
 from ingest.store.raw import Location, locate
 from ingest.store.revisions import add_revision
+from ingest.store.rowupdate import update_row
 from ingest.store.similar import index_text, link_article
 from ingest.update.page import (
     CanonicalHolder,
@@ -97,13 +98,15 @@ def set_text(
     return add_revision(conn, article_id, title=title, facts=facts, reason=reason, now=now)
 
 
+_ARTICLE_URL = sa.select(sa.func.coalesce(Article.canonical_url, Article.url)).where(
+    Article.id == sa.bindparam("article_id")
+)
+
+
 def article_url(engine: Engine, article_id: int) -> str | None:
     """The URL to fetch: the canonical one, so tracking parameters are never sent back."""
-    query = sa.select(sa.func.coalesce(Article.canonical_url, Article.url)).where(
-        Article.id == article_id
-    )
     with engine.connect() as conn:
-        return conn.execute(query).scalar()
+        return conn.execute(_ARTICLE_URL, {"article_id": article_id}).scalar()
 
 
 def save_page(
@@ -144,49 +147,59 @@ def save_page(
         return _apply_page(conn, stored, current, intent, page, text, raw_id, now, thresholds)
 
 
+# `save_page`'s reads, built once (see store.rowupdate)
+_PAGE_STATE = (
+    sa.select(
+        Article.title,
+        Article.author,
+        Article.published,
+        Article.categories,
+        Article.text,
+        Article.duplicate_of,
+        Article.canonical_url,
+        Article.created_at,
+        sa.func.coalesce(PageQueue.retry_count, 0).label("retry_count"),
+        PageQueue.lease_owner,
+    )
+    .outerjoin(PageQueue, PageQueue.article_id == Article.id)
+    .where(Article.id == sa.bindparam("article_id"))
+)
+_PAGE_STATE_LOCKED = _PAGE_STATE.with_for_update(of=Article)  # PostgreSQL
+_SAME_TEXT = (
+    sa.select(Article.id, Article.title, Article.canonical_url)
+    .where(
+        Article.content_hash == sa.bindparam("content_hash"),
+        Article.id != sa.bindparam("article_id"),
+        Article.extraction == "full",
+    )
+    .order_by(Article.id)
+    .limit(50)
+)
+_CANONICAL_HOLDER = sa.select(
+    Article.id, Article.extraction, Article.content_hash, Article.text
+).where(
+    Article.canonical_url == sa.bindparam("canonical"),
+    Article.id != sa.bindparam("article_id"),
+)
+
+
 def _load_page_state(
     conn: sa.Connection, article_id: int, text: PageText | None
 ) -> tuple[PageState, sa.Row[Any]] | None:
     """In one read: the article (locked for this write) with its queue state and what the
     write keeps of it; then the archived articles the page may belong to (the holder of its
     rel=canonical, those with its exact text)."""
-    query = (
-        sa.select(
-            Article.title,
-            Article.author,
-            Article.published,
-            Article.categories,
-            Article.text,
-            Article.duplicate_of,
-            Article.canonical_url,
-            Article.created_at,
-            sa.func.coalesce(PageQueue.retry_count, 0).label("retry_count"),
-            PageQueue.lease_owner,
-        )
-        .outerjoin(PageQueue, PageQueue.article_id == Article.id)
-        .where(Article.id == article_id)
-    )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=Article)
-    row = conn.execute(query).first()
+    query = _PAGE_STATE_LOCKED if conn.dialect.name == "postgresql" else _PAGE_STATE
+    row = conn.execute(query, {"article_id": article_id}).first()
     if row is None:
         return None
     holder, same_text = None, ()
     if text is not None:
         holder = _canonical_holder(conn, article_id, text.canonical)
-        same_text = tuple(
-            SameText(*other)
-            for other in conn.execute(
-                sa.select(Article.id, Article.title, Article.canonical_url)
-                .where(
-                    Article.content_hash == text.facts.content_hash,
-                    Article.id != article_id,
-                    Article.extraction == "full",
-                )
-                .order_by(Article.id)
-                .limit(50)
-            )
+        found = conn.execute(
+            _SAME_TEXT, {"content_hash": text.facts.content_hash, "article_id": article_id}
         )
+        same_text = tuple(SameText(*other) for other in found)
     state = PageState(
         article_id,
         row.title,
@@ -208,9 +221,7 @@ def _canonical_holder(
     if canonical is None:
         return None
     row = conn.execute(
-        sa.select(Article.id, Article.extraction, Article.content_hash, Article.text).where(
-            Article.canonical_url == canonical, Article.id != article_id
-        )
+        _CANONICAL_HOLDER, {"canonical": canonical, "article_id": article_id}
     ).first()
     if row is None:
         return None
@@ -250,9 +261,7 @@ def _apply_page(
     page_fields = _page_fields(page, raw_id, now) | {"updated_at": now}
     if isinstance(intent, Failed):
         failed = {"extraction": intent.extraction, "extraction_error": intent.error}
-        conn.execute(
-            sa.update(Article).where(Article.id == article_id).values(**page_fields, **failed)
-        )
+        update_row(conn, Article, article_id, page_fields | failed)
         _queue(conn, article_id, due_at=intent.retry_at, retry_count=intent.retry_count)
         if stored.has_feed_text:  # the feed's text stands in: it is the article's version
             set_text(
@@ -267,19 +276,14 @@ def _apply_page(
         return article_id
     assert text is not None  # Full: decided from a page with text
     extracted = text.extracted
-    conn.execute(
-        sa.update(Article)
-        .where(Article.id == article_id)
-        .values(
-            **page_fields,
-            **_metadata(extracted, current),
-            canonical_url=intent.canonical_url,
-            html=extracted.html,
-            extraction="full",
-            extraction_error=None,
-            extractor_version=extracted.extractor,
-        )
-    )
+    full = {
+        "canonical_url": intent.canonical_url,
+        "html": extracted.html,
+        "extraction": "full",
+        "extraction_error": None,
+        "extractor_version": extracted.extractor,
+    }
+    update_row(conn, Article, article_id, page_fields | _metadata(extracted, current) | full)
     _queue(conn, article_id, due_at=intent.recheck_at)  # off the retry queue, on the re-checks
     set_text(
         conn,
@@ -404,14 +408,14 @@ def save_recheck(
                 values |= {"html": extracted.html, "updated_at": now}
             outcome = "revised" if revised else "unchanged"
         if values:
-            conn.execute(sa.update(Article).where(Article.id == article_id).values(**values))
+            update_row(conn, Article, article_id, values)
         _queue(conn, article_id, due_at=due_at, check_count=article["check_count"] + 1)
     return outcome
 
 
 def _queue(conn: sa.Connection, article_id: int, **values: object) -> None:
     """Write an article's page-queue state (its row in `page_queue`, made with the article)."""
-    conn.execute(sa.update(PageQueue).where(PageQueue.article_id == article_id).values(**values))
+    update_row(conn, PageQueue, article_id, values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -232,6 +232,18 @@ def apply_entries(
     )
 
 
+# Built once, like `load_state`'s reads: the SET clause of `_UPDATE_ENTRIES` comes from the keys
+# of each call (see store.rowupdate)
+_INSERT_LINKLESS = sa.insert(Article.__table__).returning(
+    Article.__table__.c.id, sort_by_parameter_order=True
+)
+_INSERT_QUEUE_ROWS = sa.insert(PageQueue.__table__)
+_INSERT_REVISIONS = sa.insert(Revision.__table__)
+_UPDATE_ENTRIES = sa.update(Entry.__table__).where(
+    Entry.id.in_(sa.bindparam("entry_ids", expanding=True))
+)
+
+
 def _insert_articles(
     conn: sa.Connection,
     intent: EntriesIntent,
@@ -264,13 +276,8 @@ def _insert_articles(
     ids: list[int] = []
     linked = [r for r in rows if r["canonical_url"] is not None]
     if linked:  # another process may have inserted one of these links meanwhile: found below
-        statement = insert_ignore(conn, Article, ["canonical_url"])
-        found = dict(
-            (url, article_id)
-            for article_id, url in conn.execute(
-                statement.returning(Article.id, Article.canonical_url), linked
-            )
-        )
+        statement = insert_ignore(conn, Article, ["canonical_url"], ["id", "canonical_url"])
+        found = dict((url, article_id) for article_id, url in conn.execute(statement, linked))
         created = list(found.values())
         missing = [r["canonical_url"] for r in linked if r["canonical_url"] not in found]
         for chunk in _chunks(missing):
@@ -281,13 +288,7 @@ def _insert_articles(
     # link-less articles (two may share a short text: "Read more..." under two titles): one
     # multi-row INSERT … RETURNING, its ids in the order of the rows
     linkless = [r for r in rows if r["canonical_url"] is None]
-    unlinked = iter(
-        conn.execute(
-            sa.insert(Article).returning(Article.id, sort_by_parameter_order=True), linkless
-        ).scalars()
-        if linkless
-        else ()
-    )
+    unlinked = iter(conn.execute(_INSERT_LINKLESS, linkless).scalars() if linkless else ())
     for row in rows:
         if row["canonical_url"] is not None:
             ids.append(found[row["canonical_url"]])
@@ -295,7 +296,7 @@ def _insert_articles(
             ids.append(next(unlinked))
             created.append(ids[-1])
     if created:  # each new article's row on the page queue
-        conn.execute(sa.insert(PageQueue), [{"article_id": i} for i in created])
+        conn.execute(_INSERT_QUEUE_ROWS, [{"article_id": i} for i in created])
     _first_revisions(conn, intent, items, ids, now, thresholds)
     return ids
 
@@ -318,7 +319,7 @@ def _first_revisions(
         return
     put_packed(conn, [item.text_blob for _, item in texts if item.text_blob])
     conn.execute(
-        sa.insert(Revision),
+        _INSERT_REVISIONS,
         [
             {
                 "article_id": article_id,
@@ -420,7 +421,7 @@ def _apply_changed(
 
 def _update_ids(conn: sa.Connection, ids: Sequence[int], **values: object) -> None:
     for chunk in _chunks(list(ids)):
-        conn.execute(sa.update(Entry).where(Entry.id.in_(chunk)).values(**values))
+        conn.execute(_UPDATE_ENTRIES, {"entry_ids": chunk, **values})
 
 
 def _chunks(values: list[Any], size: int = ID_CHUNK) -> list[list[Any]]:
@@ -459,15 +460,17 @@ def _entry_fields(item: PreparedEntry) -> dict[str, object]:
     }
 
 
+_PENDING = (  # built once: read after every feed update with full text
+    sa.select(Article.id)
+    .join(Entry, Entry.article_id == Article.id)
+    .where(Entry.feed_id == sa.bindparam("feed_id"), Article.extraction == "pending")
+    .distinct()
+    .order_by(Article.id)
+)
+
+
 def _pending_articles(conn: sa.Connection, feed_id: int) -> list[int]:
-    query = (
-        sa.select(Article.id)
-        .join(Entry, Entry.article_id == Article.id)
-        .where(Entry.feed_id == feed_id, Article.extraction == "pending")
-        .distinct()
-        .order_by(Article.id)
-    )
-    return list(conn.execute(query).scalars())
+    return list(conn.execute(_PENDING, {"feed_id": feed_id}).scalars())
 
 
 def pending_articles(engine: Engine, feed_id: int) -> list[int]:

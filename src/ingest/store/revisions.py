@@ -43,6 +43,26 @@ class RevisionRecord:
         }
 
 
+# `add_revision`'s statements, built once (every saved page runs them: see store.rowupdate)
+_LATEST = (
+    sa.select(Revision.title, Revision.content_hash)
+    .where(Revision.article_id == sa.bindparam("article_id"))
+    .order_by(Revision.id.desc())
+    .limit(1)
+)
+_ADD = sa.insert(Revision.__table__)
+_counted = sa.bindparam("counted")
+_COUNT = (
+    sa.update(Article.__table__)
+    .where(Article.__table__.c.id == _counted)
+    .values(
+        revision_count=sa.select(sa.func.count())
+        .where(Revision.article_id == _counted)
+        .scalar_subquery()
+    )
+)
+
+
 def add_revision(
     conn: sa.Connection,
     article_id: int,
@@ -54,27 +74,22 @@ def add_revision(
 ) -> bool:
     """Record (title, text) as the article's newest version; False when it is the latest one
     already (same title, same normalized text). The first version's reason is `initial`."""
-    latest = conn.execute(
-        sa.select(Revision.title, Revision.content_hash)
-        .where(Revision.article_id == article_id)
-        .order_by(Revision.id.desc())
-        .limit(1)
-    ).first()
+    latest = conn.execute(_LATEST, {"article_id": article_id}).first()
     if latest is not None and (latest.title, latest.content_hash) == (title, facts.content_hash):
         return False
     put_packed(conn, [facts.blob])
     conn.execute(
-        sa.insert(Revision).values(
-            article_id=article_id,
-            created_at=now,
-            title=title,
-            text_blob=facts.blob.hash,
-            content_hash=facts.content_hash,
-            reason="initial" if latest is None else reason,
-        )
+        _ADD,
+        {
+            "article_id": article_id,
+            "created_at": now,
+            "title": title,
+            "text_blob": facts.blob.hash,
+            "content_hash": facts.content_hash,
+            "reason": "initial" if latest is None else reason,
+        },
     )
-    count = sa.select(sa.func.count()).where(Revision.article_id == article_id).scalar_subquery()
-    conn.execute(sa.update(Article).where(Article.id == article_id).values(revision_count=count))
+    conn.execute(_COUNT, {"counted": article_id})
     return True
 
 

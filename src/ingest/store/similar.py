@@ -12,14 +12,35 @@ import sqlalchemy as sa
 
 from ingest.dedupe import Candidate, Features, Grouping, Thresholds, choose_group, features, verify
 from ingest.store.models import Article, ArticleBand
+from ingest.store.rowupdate import update_row
+
+# Built once: every saved page runs them (see store.rowupdate)
+_UNINDEX = sa.delete(ArticleBand.__table__).where(
+    ArticleBand.article_id == sa.bindparam("article_id")
+)
+_INDEX = sa.insert(ArticleBand.__table__)
+_CANDIDATES = (
+    sa.select(sa.func.coalesce(Article.duplicate_of, Article.id))
+    .join(ArticleBand, ArticleBand.article_id == Article.id)
+    .where(
+        ArticleBand.key.in_(sa.bindparam("keys", expanding=True)),
+        ArticleBand.article_id != sa.bindparam("article_id"),
+    )
+    .distinct()
+)
+_TEXTS = (
+    sa.select(Article.id, Article.text)
+    .where(Article.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(Article.id)
+)
 
 
 def index_text(conn: sa.Connection, article_id: int, keys: Sequence[int]) -> None:
     """Make `keys` (dedupe.band_keys of its text) the article's entries in the index."""
-    conn.execute(sa.delete(ArticleBand).where(ArticleBand.article_id == article_id))
+    conn.execute(_UNINDEX, {"article_id": article_id})
     if keys:
         conn.execute(
-            sa.insert(ArticleBand),
+            _INDEX,
             [{"article_id": article_id, "band": i, "key": key} for i, key in enumerate(keys)],
         )
 
@@ -31,14 +52,7 @@ def candidate_originals(
     earliest first, with their texts' features: what a text is verified against."""
     if not keys:
         return []
-    original = sa.func.coalesce(Article.duplicate_of, Article.id)
-    query = (
-        sa.select(original)
-        .join(ArticleBand, ArticleBand.article_id == Article.id)
-        .where(ArticleBand.key.in_(list(keys)), ArticleBand.article_id != article_id)
-        .distinct()
-    )
-    ids = set(conn.execute(query).scalars())
+    ids = set(conn.execute(_CANDIDATES, {"keys": list(keys), "article_id": article_id}).scalars())
     ids.discard(article_id)
     return load_candidates(conn, ids)
 
@@ -61,9 +75,7 @@ def load_candidates(conn: sa.Connection, ids: Collection[int]) -> list[Candidate
     """These articles with their texts' features, earliest first."""
     if not ids:
         return []
-    rows = conn.execute(
-        sa.select(Article.id, Article.text).where(Article.id.in_(list(ids))).order_by(Article.id)
-    ).all()
+    rows = conn.execute(_TEXTS, {"ids": list(ids)}).all()
     return [Candidate(row.id, features(row.text)) for row in rows]
 
 
@@ -81,11 +93,8 @@ def link_article(
         _move_group(conn, later, first, thresholds)
     if grouping.original is not None:
         _move_group(conn, article_id, grouping.original, thresholds, leader=False)
-    conn.execute(
-        sa.update(Article)
-        .where(Article.id == article_id)
-        .values(duplicate_of=grouping.original, similarity=grouping.similarity)
-    )
+    link = {"duplicate_of": grouping.original, "similarity": grouping.similarity}
+    update_row(conn, Article, article_id, link)
     return grouping
 
 
@@ -103,8 +112,5 @@ def _move_group(
     theirs = features(conn.execute(sa.select(Article.text).where(Article.id == new)).scalar_one())
     for row in rows:
         score = verify(features(row.text), theirs, thresholds)
-        conn.execute(
-            sa.update(Article)
-            .where(Article.id == row.id)
-            .values(duplicate_of=new if score is not None else None, similarity=score)
-        )
+        link = {"duplicate_of": new if score is not None else None, "similarity": score}
+        update_row(conn, Article, row.id, link)

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 
-def insert_ignore(conn: sa.Connection, model: Any, conflict: list[str]) -> Any:
-    """`INSERT … ON CONFLICT (conflict) DO NOTHING`; with `.returning()` only new rows come back."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(model).on_conflict_do_nothing(index_elements=conflict)
+def insert_ignore(
+    conn: sa.Connection, model: Any, conflict: Sequence[str], returning: Sequence[str] = ()
+) -> Any:
+    """`INSERT … ON CONFLICT (conflict) DO NOTHING`, returning these columns of the new rows
+    only. Built once per dialect, table and columns (see store.rowupdate: building a statement
+    costs more than running it)."""
+    postgres = conn.dialect.name == "postgresql"
+    return _insert_ignore(postgres, model.__table__, tuple(conflict), tuple(returning))
+
+
+@functools.cache
+def _insert_ignore(
+    postgres: bool, table: sa.Table, conflict: tuple[str, ...], returning: tuple[str, ...]
+) -> Any:
+    dialect = postgresql if postgres else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    return statement.returning(*(table.c[name] for name in returning)) if returning else statement
