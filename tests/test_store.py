@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -53,6 +53,29 @@ def test_timestamps_round_trip_as_aware_utc(engine: Engine) -> None:
     assert feed.next_fetch_at == when and feed.next_fetch_at.tzinfo is not None
     with pytest.raises(sa.exc.StatementError):
         feeds.update_feed(engine, feed_id, next_fetch_at=datetime(2018, 7, 2))  # naive: refused
+
+
+def test_a_bulk_insert_binds_each_row_its_own_timestamp(engine: Engine) -> None:
+    """The timestamp binding remembers its last value (a bulk insert repeats `now`): rows
+    alternating between two instants, one of them given in another zone, keep their own."""
+    paris = timezone(timedelta(hours=2))
+    first = datetime(2018, 7, 2, 10, 0, tzinfo=UTC)
+    second = datetime(2018, 7, 2, 14, 30, tzinfo=paris)  # 12:30 UTC
+    order = [first, first, second, first, second, second]
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(Feed.__table__),
+            [
+                {"url": f"http://example.org/{n}", "created_at": when, "next_fetch_at": when}
+                for n, when in enumerate(order)
+            ],
+        )
+    stored = [
+        (f.created_at, f.next_fetch_at)
+        for f in sorted(feeds.list_feeds(engine), key=lambda f: f.id)
+    ]
+    assert stored == [(when, when) for when in order]
+    assert stored[2][0].hour == 12 and stored[2][0].tzinfo == UTC
 
 
 def test_blobs_are_content_addressed_and_compressed(engine: Engine) -> None:

@@ -27,6 +27,27 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime given to the archive; use aware UTC")
         return value.astimezone(UTC).replace(tzinfo=None)
 
+    def bind_processor(self, dialect: Any) -> Any:
+        """`process_bind_param` then the dialect's own processing (as TypeDecorator does),
+        remembering the last value: a bulk insert passes the same `now` in every row
+        (first_seen, last_seen, created_at, updated_at), and converting it again for each was
+        a tenth of recording a big feed."""
+        inner = self.impl_instance.bind_processor(dialect)
+        last: tuple[datetime | None, Any] = (None, None)
+
+        def process(value: datetime | None) -> Any:
+            nonlocal last
+            seen, bound = last
+            if value is seen:  # datetimes are immutable: the same object binds the same
+                return bound
+            bound = self.process_bind_param(value, dialect)
+            if inner is not None:
+                bound = inner(bound)
+            last = (value, bound)
+            return bound
+
+        return process
+
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
 
