@@ -47,16 +47,15 @@ def add_feed(
             return existing, False
         url = feed_url(url)
         new_id = conn.execute(
-            insert_ignore(conn, Feed, ["url"])
-            .values(
-                url=url,
-                title=title,
-                source=source,
-                created_at=utcnow(),
-                enabled=True,
-                next_fetch_at=due_at,
-            )
-            .returning(Feed.id)
+            insert_ignore(conn, Feed, ["url"], ["id"]),
+            {
+                "url": url,
+                "title": title,
+                "source": source,
+                "created_at": utcnow(),
+                "enabled": True,
+                "next_fetch_at": due_at,
+            },
         ).scalar()
         if new_id is None:  # another process added it meanwhile
             return _find_id(conn, url) or 0, False
@@ -69,6 +68,10 @@ def find_feed(engine: Engine, url: str) -> int | None:
         return _find_id(conn, url)
 
 
+_BY_URL = sa.select(Feed.id).where(Feed.url == sa.bindparam("url"))  # built once, like _COMPLETE
+_BY_ALIAS = sa.select(FeedAlias.feed_id).where(FeedAlias.url == sa.bindparam("url"))
+
+
 def _find_id(conn: sa.Connection, url: str) -> int | None:
     """The feed at `url` as typed (feeds stored before URLs were canonical), else as stored."""
     try:
@@ -76,9 +79,9 @@ def _find_id(conn: sa.Connection, url: str) -> int | None:
     except UsageError:  # not an http(s) URL: only an exact match can find it
         forms = {url: None}
     for form in forms:
-        found = conn.execute(sa.select(Feed.id).where(Feed.url == form)).scalar()
+        found = conn.execute(_BY_URL, {"url": form}).scalar()
         if found is None:
-            found = conn.execute(sa.select(FeedAlias.feed_id).where(FeedAlias.url == form)).scalar()
+            found = conn.execute(_BY_ALIAS, {"url": form}).scalar()
         if found is not None:
             return found
     return None
