@@ -16,6 +16,7 @@ from ingest.store import feeds, listing
 from ingest.store.blobs import get_blob, put_blob
 from ingest.store.engine import open_archive
 from ingest.store.models import Article, Blob, Entry, Feed, FeedAlias, SQLModel
+from ingest.store.rowupdate import update_row
 from ingest.store.search import is_index_object
 from tests.oldschema import archive_at
 
@@ -76,6 +77,19 @@ def test_a_bulk_insert_binds_each_row_its_own_timestamp(engine: Engine) -> None:
     ]
     assert stored == [(when, when) for when in order]
     assert stored[2][0].hour == 12 and stored[2][0].tzinfo == UTC
+
+
+def test_update_row_sets_only_the_columns_it_is_given(engine: Engine) -> None:
+    """One statement serves every caller, its SET clause taken from each call's keys: a call
+    naming other columns must not reuse another call's clause (nor touch a missing row)."""
+    first, _ = feeds.add_feed(engine, "http://example.org/a", title="A")
+    second, _ = feeds.add_feed(engine, "http://example.org/b", title="B")
+    with engine.begin() as conn:
+        assert update_row(conn, Feed, first, {"title": "A2"}) == 1
+        assert update_row(conn, Feed, second, {"error_count": 3, "error_class": "http_5xx"}) == 1
+        assert update_row(conn, Feed, 10**6, {"title": "nobody"}) == 0
+    rows = {f.id: (f.title, f.error_count, f.error_class) for f in feeds.list_feeds(engine)}
+    assert rows == {first: ("A2", 0, None), second: ("B", 3, "http_5xx")}
 
 
 def test_blobs_are_content_addressed_and_compressed(engine: Engine) -> None:
