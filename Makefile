@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml
 run: install  ## the main job on the embedded default (SQLite under archive/)
 	$(VENV)/bin/ingest run
 
-test: install  ## the whole test suite
-	$(PY) -m pytest -q
+test: install  ## the whole test suite, in 2 processes (pytest-xdist; each test file in one of them)
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
