@@ -505,5 +505,5 @@ def save_reextraction(engine: Engine, article_id: int, text: PageText | None) ->
         }
         if revised:
             values["updated_at"] = now
-        conn.execute(sa.update(Article).where(Article.id == article_id).values(**values))
+        update_row(conn, Article, article_id, values)
     return "revised" if revised else "unchanged"

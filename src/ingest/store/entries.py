@@ -20,6 +20,7 @@ from ingest.records import ParsedEntry
 from ingest.store.articles import set_text
 from ingest.store.blobs import put_packed
 from ingest.store.models import Article, Entry, Feed, PageQueue, Revision, utcnow
+from ingest.store.rowupdate import update_row
 from ingest.store.similar import index_text, link_article
 from ingest.store.upsert import insert_ignore
 from ingest.timestamps import iso_utc
@@ -412,11 +413,8 @@ def _apply_changed(
             now=now,
             link=None,
         )
-        conn.execute(
-            sa.update(Article)
-            .where(Article.id == c.article_id)
-            .values(html=item.entry.content or item.entry.summary, updated_at=now)
-        )
+        html = item.entry.content or item.entry.summary
+        update_row(conn, Article, c.article_id, {"html": html, "updated_at": now})
 
 
 def _update_ids(conn: sa.Connection, ids: Sequence[int], **values: object) -> None:

@@ -22,6 +22,7 @@ from ingest.records import FeedState
 from ingest.store.engine import reading
 from ingest.store.leases import free, take_leases
 from ingest.store.models import Entry, Feed, FeedAlias, PageQueue, utcnow, valid_id
+from ingest.store.rowupdate import update_row
 from ingest.store.upsert import insert_ignore
 
 ID_CHUNK = 5000  # ids per statement when claiming a list of feeds
@@ -127,7 +128,7 @@ def remove_feed(engine: Engine, feed_id: int) -> None:
 
 def update_feed(engine: Engine, feed_id: int, **values: Any) -> None:
     with engine.begin() as conn:
-        conn.execute(sa.update(Feed).where(Feed.id == feed_id).values(**values))
+        update_row(conn, Feed, feed_id, values)
 
 
 def sync_declared(
@@ -223,7 +224,7 @@ def _move(conn: sa.Connection, feed_id: int, new_url: str) -> None:
         return
     conn.execute(sa.delete(FeedAlias).where(FeedAlias.url == new_url))
     conn.execute(insert_ignore(conn, FeedAlias, ["url"]).values(feed_id=feed_id, url=old))
-    conn.execute(sa.update(Feed).where(Feed.id == feed_id).values(url=new_url))
+    update_row(conn, Feed, feed_id, {"url": new_url})
 
 
 def renew_leases(engine: Engine, owner: str, until: datetime) -> int:

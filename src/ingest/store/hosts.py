@@ -23,6 +23,7 @@ from ingest.fetch.hosts import HostGate, host_key, retry_after
 from ingest.records import FetchResult
 from ingest.store.engine import reading
 from ingest.store.models import Feed, Host, utcnow
+from ingest.store.rowupdate import update_row
 from ingest.store.upsert import insert_ignore
 
 Runner = Callable[..., Awaitable[Any]]  # how blocking database calls are run off the event loop
@@ -51,7 +52,7 @@ def keep_retry_after(
         return
     block_host(engine, host_key(URL(url)), until)
     with engine.begin() as conn:
-        conn.execute(sa.update(Feed).where(Feed.id == feed_id).values(next_fetch_at=until))
+        update_row(conn, Feed, feed_id, {"next_fetch_at": until})
 
 
 def blocked_hosts(engine: Engine, hosts: Iterable[str] | None = None) -> dict[str, datetime]:
