@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from polling import BIN, feed_urls, serve
+from polling import ALLOW, BIN, feed_urls, serve
 
 
 def add_all(urls: list[str], host_delay: float | None) -> dict[str, float]:
@@ -34,6 +34,7 @@ def add_all(urls: list[str], host_delay: float | None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("INGEST_")}
         env["INGEST_DB_URL"] = f"sqlite:///{tmp}/ingest.db"
+        env["INGEST_ALLOW_NETWORKS"] = ",".join(ALLOW)  # the farm stands for public hosts
         if host_delay is not None:
             env["INGEST_HOST_DELAY"] = str(host_delay)
         started = time.perf_counter()

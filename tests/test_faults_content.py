@@ -184,19 +184,19 @@ def test_an_internal_error_in_one_feed_is_recorded_and_the_others_go_on(
     web.serve_fixture("/partner.rss", "partner.rss", RSS)
     bad = archive.add(web.url("/feed.rss"))
     good = archive.add(web.url("/partner.rss"))
-    record_entries = entries.record_entries
+    record = entries.record
 
-    def buggy(engine: Any, feed_id: int, *args: Any, **kwargs: Any) -> Any:
+    def buggy(conn: Any, feed_id: int, *args: Any, **kwargs: Any) -> Any:
         if feed_id == bad:
             raise KeyError("a bug in the write path")
-        return record_entries(engine, feed_id, *args, **kwargs)
+        return record(conn, feed_id, *args, **kwargs)
 
-    monkeypatch.setattr(entries, "record_entries", buggy)
+    monkeypatch.setattr(entries, "record", buggy)
     reports = {r.feed_id: r for r in archive.fetch().reports}
     assert reports[bad].status == "failed" and reports[good].status == "ok"
-    record = archive.feed(bad)
+    failed = archive.feed(bad)
     assert (
-        record["error_class"] == "internal" and "a bug in the write path" in record["error_message"]
+        failed["error_class"] == "internal" and "a bug in the write path" in failed["error_message"]
     )
     assert archive.feed(good)["error_class"] is None
     assert {s["feed_url"] for a in archive.export() for s in a["sources"]} == {

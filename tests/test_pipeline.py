@@ -10,8 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from ingest.config import Settings
 from ingest.pipeline import FeedReport, Pipeline
+from ingest.records import FeedState
 from ingest.store import feeds
 from ingest.store.engine import open_archive
 from tests.conftest import HTML, Cli, Site
@@ -150,6 +153,42 @@ def test_a_304_whose_lease_was_lost_is_logged_and_changes_no_state(
     assert [status for status, _ in logged] == [200, 304]
     assert logged[1][1] == "test:h:1:x"
     assert held == [("other:h:9:z", 200)]
+
+
+def test_a_polls_entries_and_the_feeds_new_state_are_one_transaction(
+    cli: Cli, site: Site, tmp_path: Path
+) -> None:
+    """Once its attempt is logged, a 200's entries and the feed's new state (validators,
+    schedule) are written in one transaction: two commits for the poll, not one per step. When
+    another worker has taken the feed over meanwhile, the entries are kept (they were fetched
+    and parsed) and the feed's state and the new holder's lease are left alone."""
+    site.serve("/feed.rss", "feed.rss", "application/rss+xml", ETag='"v1"')
+    site.serve("/partner.rss", "partner.rss", "application/rss+xml", ETag='"p1"')
+    engine = open_archive(cli.db_url)
+    mine, taken = (feeds.add_feed(engine, site.url(p))[0] for p in ("/feed.rss", "/partner.rss"))
+    settings = Settings(db_url=cli.db_url, fulltext=False, host_delay=0, respect_robots=False)
+    lease = timedelta(minutes=10)
+    commits: list[object] = []
+    sa.event.listen(engine, "commit", commits.append)
+
+    async def update(state: FeedState) -> FeedReport:
+        async with Pipeline(engine, settings, "test:h:1:x") as pipeline:
+            return await pipeline.update_feed(state)
+
+    [state] = feeds.claim_feeds(engine, "test:h:1:x", lease=lease, limit=1, feed_ids=[mine])
+    commits.clear()
+    report = asyncio.run(update(state))
+    assert (report.status, report.new, len(commits)) == ("ok", 3, 2)
+
+    [state] = feeds.claim_feeds(engine, "other:h:9:z", lease=lease, limit=1, feed_ids=[taken])
+    report = asyncio.run(update(state))
+    assert report.new == 1
+    assert report.notes == ["lease lost: another worker took this feed over"]
+    with sqlite3.connect(tmp_path / "archive" / "ingest.db") as conn:
+        held = conn.execute("SELECT id, etag, lease_owner FROM feed ORDER BY id").fetchall()
+        kept = conn.execute("SELECT feed_id, count(*) FROM entry GROUP BY feed_id").fetchall()
+    assert held == [(mine, '"v1"', None), (taken, None, "other:h:9:z")]
+    assert kept == [(mine, 3), (taken, 1)]
 
 
 def test_page_that_fails_keeps_the_entry_with_feed_text(cli: Cli, site: Site) -> None:

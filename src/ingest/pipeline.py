@@ -371,7 +371,7 @@ class Pipeline:
             return report
         if result.not_modified:  # the attempt and the feed's new state in one writer call
             report.status = "not_modified"
-            await self._complete_success(state, result, None, report, declared_by, log=True)
+            await self._complete_success(state, result, report, declared_by, log=True)
             return await self._fetch_pending(state, report)
         await self.log_fetch("feed", result, feed_id=state.id)
         if not result.ok or result.body is None:
@@ -407,26 +407,18 @@ class Pipeline:
             report.status, report.error = "failed", f"parse: {why}"
             await self._complete_failure(state, ErrorClass.TIMEOUT, f"parsing {why}", result)
             return report
-        parsed = prepared.feed
-        if parsed.problem:
-            report.notes.append(parsed.problem)
-        outcome = await self.db(
-            entries.record_entries,
-            self.engine,
-            state.id,
-            prepared.entries,
-            fulltext=self.settings.fulltext,
-            thresholds=self.thresholds,
-            skipped=prepared.skipped,
+        if prepared.feed.problem:
+            report.notes.append(prepared.feed.problem)
+        outcome = await self._complete_success(
+            state, result, report, declared_by, prepared=prepared, queue_pages=not fetch_pages
         )
+        assert outcome is not None  # entries were recorded
         report.new, report.updated = outcome.new, outcome.updated
         if outcome.guid_changes:
             report.notes.append(f"{outcome.guid_changes} known entries under new guids")
         for item in outcome.skipped:
             report.notes.append(f"item {item.index + 1} ({item.title!r}) not kept: {item.reason}")
-        await self._complete_success(state, result, parsed, report, declared_by)
-        if not fetch_pages:  # queued now, so a daemon's page claim takes them at its next tick
-            await self.db(queue.schedule_articles, self.engine, outcome.pending)
+        if not fetch_pages:
             return report
         report = await self._fetch_pending(state, report, outcome.pending)
         if self.settings.fulltext:  # an item changed in the feed: look at its page for the edit
@@ -587,27 +579,48 @@ class Pipeline:
         self,
         state: FeedState,
         result: FetchResult,
-        parsed: ParsedFeed | None,
         report: FeedReport,
         declared_by: FetchResult | None = None,
         *,
+        prepared: PreparedFeed | None = None,
+        queue_pages: bool = False,
         log: bool = False,
-    ) -> None:
-        """Write the feed's state after a successful poll (with `log`, the attempt too: a 304
-        then costs one call and one transaction on the writer thread; a lost lease writes no
-        state, the attempt is logged all the same)."""
+    ) -> entries.EntriesOutcome | None:
+        """Write a successful poll in one transaction on the writer thread: with `prepared`, the
+        feed's entries first (`entries.record`; with `queue_pages`, their pending pages due now,
+        so a daemon's page claim takes them at its next tick), then the feed's new state
+        (validators, its schedule from its pace, a redirect's move); with `log`, the attempt too
+        (a 304 then costs one call and one transaction). A lost lease writes no state; the rest
+        is written."""
         now = utcnow()
+        parsed = prepared.feed if prepared else None
 
-        def write() -> bool:
+        def write() -> tuple[entries.EntriesOutcome | None, bool]:
             with self.engine.begin() as conn:
                 if log:
                     self._log_one(conn, "feed", result, state.id, None)
+                outcome = (
+                    entries.record(
+                        conn,
+                        state.id,
+                        prepared.entries,
+                        fulltext=self.settings.fulltext,
+                        thresholds=self.thresholds,
+                        skipped=prepared.skipped,
+                    )
+                    if prepared
+                    else None
+                )
+                if outcome and queue_pages:
+                    queue.schedule_articles(conn, outcome.pending, now)
                 published = entries.recent_publication_times(conn, state.id)
                 values = self._success_values(state, result, parsed, declared_by, published, now)
-                return feeds.complete_feed(conn, self.owner, state.id, values)
+                return outcome, feeds.complete_feed(conn, self.owner, state.id, values)
 
-        if not await self.db(write):
+        outcome, kept = await self.db(write)
+        if not kept:
             report.notes.append("lease lost: another worker took this feed over")
+        return outcome
 
     def _success_values(
         self,

@@ -63,7 +63,24 @@ def record_entries(
     thresholds: Thresholds = Thresholds(),
     skipped: Sequence[Skipped] = (),
 ) -> EntriesOutcome:
-    """Load the feed's stored state, decide (update.decide), apply: one short transaction.
+    """`record` in a transaction of its own (tools, tests; the pipeline writes the feed's new
+    state in the same transaction as its entries)."""
+    with engine.begin() as conn:
+        return record(
+            conn, feed_id, entries, fulltext=fulltext, thresholds=thresholds, skipped=skipped
+        )
+
+
+def record(
+    conn: sa.Connection,
+    feed_id: int,
+    entries: Sequence[ParsedEntry | PreparedEntry],
+    *,
+    fulltext: bool,
+    thresholds: Thresholds = Thresholds(),
+    skipped: Sequence[Skipped] = (),
+) -> EntriesOutcome:
+    """Load the feed's stored state, decide (update.decide), apply, in the caller's transaction.
 
     Items come prepared from the parse worker (update.prepare); plain `ParsedEntry` items are
     prepared here (tests, tools). Unchanged items cost a comparison in memory and one shared
@@ -71,11 +88,10 @@ def record_entries(
     """
     items, bad = _prepared(entries, thresholds.min_words)
     now = utcnow()
-    with engine.begin() as conn:
-        stored = load_state(conn, feed_id, items, thresholds)
-        intent = decide_entries(stored, items, now, fulltext=fulltext, thresholds=thresholds)
-        outcome = apply_entries(conn, intent, items, now, thresholds=thresholds)
-        pending = _pending_articles(conn, feed_id) if fulltext else []
+    stored = load_state(conn, feed_id, items, thresholds)
+    intent = decide_entries(stored, items, now, fulltext=fulltext, thresholds=thresholds)
+    outcome = apply_entries(conn, intent, items, now, thresholds=thresholds)
+    pending = _pending_articles(conn, feed_id) if fulltext else []
     return replace(outcome, pending=pending, skipped=(*skipped, *bad))
 
 

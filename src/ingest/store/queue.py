@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ingest.store.leases import free, take_leases
 from ingest.store.models import Article, Entry, Feed, PageQueue, utcnow
@@ -119,22 +119,20 @@ def lease_articles(
         return sorted(rows)
 
 
-def schedule_articles(engine: Engine, ids: Sequence[int], now: datetime | None = None) -> None:
-    """Put pending pages on the queue now (`due_at`), for a worker that records a feed
-    but leaves its pages to later (`feeds add`): the daemon's page claim, or the next fetch,
-    takes them instead of waiting for the feed's next poll."""
+def schedule_articles(conn: Connection, ids: Sequence[int], now: datetime) -> None:
+    """Put pending pages on the queue now (`due_at`), in the caller's transaction, for a worker
+    that records a feed but leaves its pages to later (`feeds add`): the daemon's page claim,
+    or the next fetch, takes them instead of waiting for the feed's next poll."""
     if not ids:
         return
-    now = now or utcnow()
-    with engine.begin() as conn:
-        pending = sa.select(Article.id).where(
-            Article.id.in_(list(ids)), Article.extraction == "pending"
-        )
-        conn.execute(
-            sa.update(PageQueue)
-            .where(PageQueue.article_id.in_(pending))
-            .values(due_at=sa.func.coalesce(PageQueue.due_at, now))
-        )
+    pending = sa.select(Article.id).where(
+        Article.id.in_(list(ids)), Article.extraction == "pending"
+    )
+    conn.execute(
+        sa.update(PageQueue)
+        .where(PageQueue.article_id.in_(pending))
+        .values(due_at=sa.func.coalesce(PageQueue.due_at, now))
+    )
 
 
 def defer_article(engine: Engine, article_id: int, until: datetime, owner: str) -> None:
