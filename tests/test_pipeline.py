@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,30 @@ def test_a_polls_entries_and_the_feeds_new_state_are_one_transaction(
         kept = conn.execute("SELECT feed_id, count(*) FROM entry GROUP BY feed_id").fetchall()
     assert held == [(mine, '"v1"', None), (taken, None, "other:h:9:z")]
     assert kept == [(mine, 3), (taken, 1)]
+
+
+def test_a_new_feed_posting_every_minute_is_polled_at_the_shortest_interval(
+    cli: Cli, site: Site, tmp_path: Path
+) -> None:
+    """A new feed's 20 items, a minute apart, are its pace (read back from the archive, the
+    latest `PACE_SAMPLE`): polled again in `min_interval` (15 min, ±10 % jitter), not in a week
+    over 20 (8.4 h), when a busy feed's items would have scrolled out of it unseen."""
+    now = datetime.now(UTC)
+    items = "".join(
+        f"<item><title>Minute {i}</title><link>{site.url(f'/m/{i}')}</link>"
+        f"<pubDate>{format_datetime(now - timedelta(minutes=i), usegmt=True)}</pubDate></item>"
+        for i in range(20)
+    )
+    site.server.expect_request("/busy.rss").respond_with_data(
+        f'<rss version="2.0"><channel><title>Busy</title>{items}</channel></rss>',
+        content_type="application/rss+xml",
+    )
+    done = cli("feeds", "add", site.url("/busy.rss"))
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(tmp_path / "archive" / "ingest.db") as conn:
+        polled, due = conn.execute("SELECT last_success_at, next_fetch_at FROM feed").fetchone()
+    interval = datetime.fromisoformat(due) - datetime.fromisoformat(polled)
+    assert timedelta(minutes=13.5) <= interval <= timedelta(minutes=16.5)
 
 
 def test_page_that_fails_keeps_the_entry_with_feed_text(cli: Cli, site: Site) -> None:

@@ -28,10 +28,20 @@ def later(seconds: float) -> datetime:
     [
         ([], 86400),  # never posted: the slowest pace
         ([ago(3600)], 86400),  # once a week → 7 days, clamped to max_interval
-        ([ago(i * 3600) for i in range(14)], schedule.WEEK // 14),  # twice a day → 12 h
+        # twice a day, with older history: 14 in the week → 12 h
+        ([ago(i * 43200) for i in range(14)] + [ago(8 * 86400)], schedule.WEEK // 14),
         ([ago(i * 60) for i in range(1000)], 900),  # firehose: clamped to min_interval
         ([ago(8 * 86400)] * 50, 86400),  # only old entries: the slowest pace
         ([later(3600)] * 50, 86400),  # dated in the future: ignored
+        # a sample that does not reach back a week is read as a rate over the time it spans
+        ([ago(i * 60) for i in range(20)], 900),  # a new feed, one item a minute (not 8.4 h)
+        ([ago(i * 1800) for i in range(100)], 1800),  # 100 a half-hour apart (not 6048 s)
+        ([ago(i * 5400) for i in range(100)], 5400),  # 100 in 6.2 days, 1 h 30 min apart
+        ([ago(i * 86400) for i in range(3)], 86400),  # a new blog: a post a day
+        ([ago(60)] * 100, schedule.WEEK // 100),  # undated, all first seen at one poll: no rate
+        ([ago(0)] * 5 + [ago(7200)] * 95, 7200 // 5),  # the next poll found 5 more in 2 h
+        # 20 in two days, and older ones: the week's count stands (not 2 h 24 min)
+        ([ago(i * 8640) for i in range(20)] + [ago(10 * 86400)], schedule.WEEK // 20),
     ],
 )
 def test_posting_interval_follows_rate_within_bounds(

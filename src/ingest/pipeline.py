@@ -613,7 +613,7 @@ class Pipeline:
                 )
                 if outcome and queue_pages:
                     queue.schedule_articles(conn, outcome.pending, now)
-                published = entries.recent_publication_times(conn, state.id)
+                published = entries.recent_publication_times(conn, state.id, schedule.PACE_SAMPLE)
                 values = self._success_values(state, result, parsed, declared_by, published, now)
                 return outcome, feeds.complete_feed(conn, self.owner, state.id, values)
 

@@ -496,10 +496,11 @@ _PUBLISHED = (  # built once: read at the end of every successful poll
     sa.select(sa.func.coalesce(Entry.published, Entry.first_seen))
     .where(Entry.feed_id == sa.bindparam("feed_id"))
     .order_by(Entry.id.desc())
-    .limit(100)
+    .limit(sa.bindparam("limit"))
 )
 
 
-def recent_publication_times(conn: sa.Connection, feed_id: int) -> list[datetime]:
-    """When this feed's latest 100 entries were published (first seen, if undated): its pace."""
-    return list(conn.execute(_PUBLISHED, {"feed_id": feed_id}).scalars())
+def recent_publication_times(conn: sa.Connection, feed_id: int, limit: int) -> list[datetime]:
+    """When this feed's latest `limit` entries were published (first seen, if undated): its
+    pace (schedule.posting_interval)."""
+    return list(conn.execute(_PUBLISHED, {"feed_id": feed_id, "limit": limit}).scalars())
