@@ -211,11 +211,22 @@ def test_a_reused_pid_is_not_taken_for_the_holder() -> None:
 def test_a_feed_added_for_its_first_poll_is_not_claimed_by_a_daemon_meanwhile(
     engine: Engine,
 ) -> None:
-    """`feeds add` stores the feed, then polls it with the body it fetched: a daemon ticking
-    in between must not claim it (it would be fetched twice)."""
-    feed_id, _ = feeds.add_feed(engine, "http://h/f", due_at=utcnow() + LEASE)
-    assert feeds.claim_feeds(engine, "daemon", lease=LEASE, limit=10) == []
-    [state] = feeds.claim_feeds(
-        engine, "add", lease=LEASE, limit=1, feed_ids=[feed_id], due_only=False
+    """`feeds add` stores the feed leased to itself, then polls it with the body it fetched:
+    nobody claims it in between (it would be fetched twice), not even a fetch of every feed;
+    and when that poll is cut short (its lease given back), it is not due before its time."""
+    until = utcnow() + LEASE
+    adder = "add:another-host:1:1:abcd1234"
+    feed_id, created = feeds.add_feed(
+        engine, "http://h/f", due_at=until, holder=adder, lease_until=until
     )
+    assert created
+    assert feeds.claim_feeds(engine, "daemon", lease=LEASE, limit=10, due_only=False) == []
+    assert feeds.add_feed(engine, "http://h/f", holder="other", lease_until=until) == (
+        feed_id,
+        False,
+    )
+    assert feeds.claim_feeds(engine, "daemon", lease=LEASE, limit=10, due_only=False) == []
+    assert feeds.release_leases(engine, adder) == 1
+    assert feeds.claim_feeds(engine, "daemon", lease=LEASE, limit=10) == []
+    [state] = feeds.claim_feeds(engine, "daemon", lease=LEASE, limit=1, due_only=False)
     assert state.id == feed_id

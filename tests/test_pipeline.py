@@ -211,7 +211,12 @@ def test_a_new_feed_posting_every_minute_is_polled_at_the_shortest_interval(
     done = cli("feeds", "add", site.url("/busy.rss"))
     assert done.returncode == 0, done.stderr
     with sqlite3.connect(tmp_path / "archive" / "ingest.db") as conn:
-        polled, due = conn.execute("SELECT last_success_at, next_fetch_at FROM feed").fetchone()
+        polled, due, held = conn.execute(
+            "SELECT last_success_at, next_fetch_at, lease_owner FROM feed"
+        ).fetchone()
+        queued = conn.execute("SELECT due_at FROM page_queue").fetchall()
+    assert held is None  # the lease `feeds add` created the feed with is given back
+    assert queued == [(polled,)] * 20  # its pages are due for the daemon's next tick
     interval = datetime.fromisoformat(due) - datetime.fromisoformat(polled)
     assert timedelta(minutes=13.5) <= interval <= timedelta(minutes=16.5)
 

@@ -21,10 +21,10 @@ from pebble import ProcessExpired
 from ingest.errors import DiskFull, ErrorClass, IngestError, UsageError, is_disk_full
 from ingest.fetch.guard import resolve_origin
 from ingest.fetch.urlpolicy import is_allowed, parse_networks
-from ingest.identity import check_url
+from ingest.identity import check_url, feed_url
 from ingest.parse import NotAFeedError
 from ingest.parse.discover import discover_feeds
-from ingest.records import FetchResult
+from ingest.records import FeedState, FetchResult
 from ingest.redact import redact_url
 from ingest.store import feeds
 from ingest.store.hosts import keep_retry_after
@@ -207,26 +207,25 @@ async def _add(
     title = prepared.feed.title if prepared else None
     lease = timedelta(seconds=pipeline.settings.lease_seconds)
     first_poll = result is not None and prepared is not None
+    until = utcnow() + lease if first_poll else None
     feed_id, created = await pipeline.db(
-        feeds.add_feed, engine, url, title=title, due_at=utcnow() + lease if first_poll else None
+        feeds.add_feed,
+        engine,
+        url,
+        title=title,
+        due_at=until,
+        holder=pipeline.owner if first_poll else None,
+        lease_until=until,
     )
     new = 0
     if created and result is not None and prepared is not None:
-        states = await pipeline.db(
-            feeds.claim_feeds,
-            engine,
-            pipeline.owner,
-            lease=lease,
-            limit=1,
-            feed_ids=[feed_id],
-            due_only=False,
+        # created leased to this run: completing the update releases the lease
+        state = FeedState(feed_id, feed_url(url), title=title)
+        report = await pipeline.update_feed(
+            state, prefetched=result, prepared=prepared, fetch_pages=False
         )
-        for state in states:  # completing the update releases the lease
-            report = await pipeline.update_feed(
-                state, prefetched=result, prepared=prepared, fetch_pages=False
-            )
-            new = report.new
-            result = None  # recorded as the first poll
+        new = report.new
+        result = None  # recorded as the first poll
     for fetched in [*unrecorded, *([result] if result is not None else [])]:
         await pipeline.log_fetch("feed", fetched, feed_id=feed_id)
     return Subscription(feed_id, url, created, note, new)

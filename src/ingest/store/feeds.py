@@ -36,12 +36,16 @@ def add_feed(
     title: str | None = None,
     source: str = "cli",
     due_at: datetime | None = None,
+    holder: str | None = None,
+    lease_until: datetime | None = None,
 ) -> tuple[int, bool]:
     """Subscribe to `url` (stored in its canonical form, `feed_url`); returns (feed id,
     created). A known URL or alias is not an error.
 
-    `due_at` keeps a new feed off the daemons' claims until then: `feeds add` makes its first
-    poll itself, and a daemon polling it in between would fetch it twice."""
+    `feeds add` makes a new feed's first poll itself, with the body it fetched to check it; a
+    daemon polling the feed in between would fetch it twice. So the new feed is created leased
+    to `holder` until `lease_until` (no claim needed: nobody else can hold a row just
+    inserted), and `due_at` keeps it off the daemons' claims if that poll is cut short."""
     with engine.begin() as conn:
         existing = _find_id(conn, url)
         if existing is not None:
@@ -56,6 +60,8 @@ def add_feed(
                 "created_at": utcnow(),
                 "enabled": True,
                 "next_fetch_at": due_at,
+                "lease_owner": holder,
+                "lease_until": lease_until,
             },
         ).scalar()
         if new_id is None:  # another process added it meanwhile
