@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -125,7 +124,7 @@ def _ranked(query: Query, dialect: str, keep: ArticleFilter) -> sa.Subquery:
     elif dialect == "postgresql":
         vector = sa.literal_column("article.search")
         # as float8: a float4 read back as text would not compare equal in a cursor
-        rank = sa.cast(sa.func.ts_rank(vector, found.words), DOUBLE_PRECISION)
+        rank = sa.cast(sa.func.ts_rank(vector, found.words), sa.Double())
         ranked = sa.select(Article.id, rank.label("rank"))
         ranked = ranked.where(vector.op("@@")(found.words))
     else:
