@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,33 @@ def test_a_bad_url_in_the_feeds_file_is_a_config_error(cli: Cli) -> None:
     assert_one_line_error(
         cli("fetch"), 2, "invalid feeds file config/feeds.toml: not an http(s) URL"
     )
+
+
+def test_reading_commands_answer_while_a_writer_holds_the_archive(
+    cli: Cli, site: Site, tmp_path: Path
+) -> None:
+    """A fetch or a daemon may hold SQLite's write lock for a while (a big feed is one
+    transaction); a command that only reads answers meanwhile (its transactions are DEFERRED:
+    WAL lets it read the last commit), where one asking for the lock would wait up to the busy
+    timeout (30 s) and then fail with "database is locked"."""
+    site.serve_all()
+    assert cli("feeds", "add", site.url("/feed.rss")).returncode == 0
+    assert cli("fetch").returncode == 0
+    writer = sqlite3.connect(tmp_path / "archive" / "ingest.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE feed SET title = 'being written'")
+    try:
+        for args in (
+            ["feeds", "list"],
+            ["status"],
+            ["show", "1"],
+            ["search", "Singapore"],
+            ["export", "--feed", "1"],
+            ["log", "--feed", "1"],
+        ):
+            done = cli(*args, timeout=15)
+            assert done.returncode == 0, (args, done.stderr)
+            assert "being written" not in done.stdout  # the last commit, not the write under way
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -105,7 +105,7 @@ _ARTICLE_URL = sa.select(sa.func.coalesce(Article.canonical_url, Article.url)).w
 
 def article_url(engine: Engine, article_id: int) -> str | None:
     """The URL to fetch: the canonical one, so tracking parameters are never sent back."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return conn.execute(_ARTICLE_URL, {"article_id": article_id}).scalar()
 
 
@@ -356,7 +356,7 @@ def recheck_validators(engine: Engine, article_id: int) -> tuple[str | None, Val
     query = sa.select(Article.url, Article.etag, Article.last_modified).where(
         Article.id == article_id
     )
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(query).first()
     if row is None:
         return None, Validators()

@@ -19,6 +19,7 @@ from ingest.dedupe import Thresholds, features
 from ingest.records import ParsedEntry
 from ingest.store.articles import set_text
 from ingest.store.blobs import put_packed
+from ingest.store.engine import reading
 from ingest.store.models import Article, Entry, Feed, PageQueue, Revision, utcnow
 from ingest.store.rowupdate import update_row
 from ingest.store.similar import index_text, link_article
@@ -488,7 +489,7 @@ def _pending_articles(conn: sa.Connection, feed_id: int) -> list[int]:
 
 
 def pending_articles(engine: Engine, feed_id: int) -> list[int]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return _pending_articles(conn, feed_id)
 
 

@@ -96,7 +96,7 @@ def _find_id(conn: sa.Connection, url: str) -> int | None:
 
 def resolve_feed(engine: Engine, ref: str) -> int:
     """A feed ID or URL (or former URL) given by the user → feed id; UsageError when unknown."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         found = (
             conn.execute(sa.select(Feed.id).where(Feed.id == int(ref))).scalar()
             if ref.isdigit() and valid_id(int(ref))
@@ -108,7 +108,7 @@ def resolve_feed(engine: Engine, ref: str) -> int:
 
 
 def list_feeds(engine: Engine) -> list[Feed]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(sa.select(Feed).order_by(Feed.id)).mappings().all()
     return [Feed.model_validate(dict(row)) for row in rows]
 

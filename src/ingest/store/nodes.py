@@ -45,7 +45,7 @@ def unregister(engine: Engine, owner: str) -> None:
 
 
 def list_nodes(engine: Engine) -> list[Node]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(sa.select(Node).order_by(Node.started_at)).mappings().all()
     return [Node.model_validate(dict(row)) for row in rows]
 
