@@ -53,11 +53,13 @@ def big_feed(size: int) -> dict[str, float]:
         prepared, _ = prepare_entries(items("big", size, links=False), Thresholds().min_words)
         prepare_s = time.perf_counter() - started
         started = time.perf_counter()
-        outcome = entries.record_entries(engine, feed_id, prepared, fulltext=False)
+        with engine.begin() as conn:
+            outcome = entries.record(conn, feed_id, prepared, fulltext=False)
         write_s = time.perf_counter() - started
         assert outcome.new == size, outcome
         started = time.perf_counter()
-        again = entries.record_entries(engine, feed_id, prepared, fulltext=False)
+        with engine.begin() as conn:
+            again = entries.record(conn, feed_id, prepared, fulltext=False)
         unchanged_s = time.perf_counter() - started
         assert again.new == 0 and again.updated == 0
         engine.dispose()
@@ -81,7 +83,8 @@ def per_entry_cost(archived: list[int], feeds_per_step: int = 20) -> dict[str, f
             while have < target:
                 batch = min(5000, target - have)
                 prepared, _ = prepare_entries(items(f"fill{have}", batch, links=True))
-                entries.record_entries(engine, filler, prepared, fulltext=True)
+                with engine.begin() as conn:
+                    entries.record(conn, filler, prepared, fulltext=True)
                 have += batch
             ready = [
                 prepare_entries(items(f"probe{target}-{n}", 20, links=True))[0]
@@ -93,7 +96,8 @@ def per_entry_cost(archived: list[int], feeds_per_step: int = 20) -> dict[str, f
             ]
             started = time.perf_counter()
             for feed_id, prepared in zip(ids, ready, strict=True):
-                entries.record_entries(engine, feed_id, prepared, fulltext=True)
+                with engine.begin() as conn:
+                    entries.record(conn, feed_id, prepared, fulltext=True)
             elapsed = time.perf_counter() - started
             found[str(target)] = 1e6 * elapsed / (20 * feeds_per_step)
             have += 20 * feeds_per_step

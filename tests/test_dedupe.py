@@ -437,7 +437,8 @@ def test_texts_too_short_to_ever_match_are_not_indexed(db_url: str) -> None:
     Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = open_archive(db_url)
     feed_id, _ = feeds.add_feed(engine, "http://example.org/f.xml")
-    entries.record_entries(engine, feed_id, [teaser, original, copy], fulltext=False)
+    with engine.begin() as conn:
+        entries.record(conn, feed_id, [teaser, original, copy], fulltext=False)
     query = (
         "SELECT a.title, a.duplicate_of IS NOT NULL, count(b.key) FROM article a"
         " LEFT JOIN article_band b ON b.article_id = a.id GROUP BY a.id ORDER BY a.id"

@@ -375,7 +375,7 @@ def _check_state_reads(engine: Engine) -> None:
     canonical link, a link-less story by its text, a link-less teaser by its text and title
     (and not a teaser with the same text under another title)."""
     from ingest.records import ParsedEntry
-    from ingest.store.entries import record_entries
+    from ingest.store.entries import record
 
     story = "<p>" + " ".join(f"word{n}" for n in range(120)) + "</p>"
     items = [
@@ -386,8 +386,10 @@ def _check_state_reads(engine: Engine) -> None:
     other = ParsedEntry(guid="u", link=None, title="Other notes", summary="<p>Read more</p>")
     first, _ = feeds.add_feed(engine, "http://example.org/one")
     second, _ = feeds.add_feed(engine, "http://example.org/two")
-    record_entries(engine, first, items, fulltext=False)
-    record_entries(engine, second, [*items, other], fulltext=False)
+    with engine.begin() as conn:
+        record(conn, first, items, fulltext=False)
+    with engine.begin() as conn:
+        record(conn, second, [*items, other], fulltext=False)
     with engine.connect() as conn:
         rows = conn.execute(sa.select(Entry.feed_id, Entry.key, Entry.article_id)).all()
     articles: dict[str, set[int]] = {}

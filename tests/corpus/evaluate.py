@@ -1,6 +1,6 @@
 """Run the labelled corpus through the archive's real write path and score the grouping.
 
-Each document goes in as the pipeline would put it: a feed item (`record_entries`), then, for a
+Each document goes in as the pipeline would put it: a feed item (`entries.record`), then, for a
 page, what was extracted from it (`save_page`), into a real SQLite archive. The predicted group
 of a document is the original its article points to (`duplicate_of`), or that article itself.
 Scores are pairwise: precision = share of predicted same-story pairs that are truly the same
@@ -43,9 +43,10 @@ def predict(documents: list[Document], thresholds: Thresholds, db: Path) -> dict
             host = urlsplit(doc.url).netloc
             feed_id, _ = feeds.add_feed(engine, f"https://{host}/{doc.kind}.xml")
             entry = ParsedEntry(guid=doc.id, link=doc.url, title=doc.title, summary=doc.title)
-            outcome = entries.record_entries(
-                engine, feed_id, [entry], fulltext=True, thresholds=thresholds
-            )
+            with engine.begin() as conn:
+                outcome = entries.record(
+                    conn, feed_id, [entry], fulltext=True, thresholds=thresholds
+                )
             if doc.via != "page":
                 continue
             for article_id in outcome.pending:

@@ -55,23 +55,6 @@ class EntriesOutcome:
     skipped: tuple[Skipped, ...] = ()  # items that could not be read (the others were kept)
 
 
-def record_entries(
-    engine: Engine,
-    feed_id: int,
-    entries: Sequence[ParsedEntry | PreparedEntry],
-    *,
-    fulltext: bool,
-    thresholds: Thresholds = Thresholds(),
-    skipped: Sequence[Skipped] = (),
-) -> EntriesOutcome:
-    """`record` in a transaction of its own (tools, tests; the pipeline writes the feed's new
-    state in the same transaction as its entries)."""
-    with engine.begin() as conn:
-        return record(
-            conn, feed_id, entries, fulltext=fulltext, thresholds=thresholds, skipped=skipped
-        )
-
-
 def record(
     conn: sa.Connection,
     feed_id: int,
@@ -81,7 +64,8 @@ def record(
     thresholds: Thresholds = Thresholds(),
     skipped: Sequence[Skipped] = (),
 ) -> EntriesOutcome:
-    """Load the feed's stored state, decide (update.decide), apply, in the caller's transaction.
+    """Load the feed's stored state, decide (update.decide), apply, in the caller's transaction
+    (the pipeline writes the feed's new state in the same one).
 
     Items come prepared from the parse worker (update.prepare); plain `ParsedEntry` items are
     prepared here (tests, tools). Unchanged items cost a comparison in memory and one shared
