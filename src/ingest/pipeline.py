@@ -611,8 +611,8 @@ class Pipeline:
                     if prepared
                     else None
                 )
-                if outcome and queue_pages:
-                    queue.schedule_articles(conn, outcome.pending, now)
+                if outcome is not None and queue_pages and outcome.pending:
+                    entries.make_pending_due(conn, state.id, now)
                 published = entries.recent_publication_times(conn, state.id, schedule.PACE_SAMPLE)
                 values = self._success_values(state, result, parsed, declared_by, published, now)
                 return outcome, feeds.complete_feed(conn, self.owner, state.id, values)

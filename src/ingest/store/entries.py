@@ -20,7 +20,7 @@ from ingest.records import ParsedEntry
 from ingest.store.articles import set_text
 from ingest.store.blobs import put_packed
 from ingest.store.engine import reading
-from ingest.store.models import Article, Entry, Feed, PageQueue, Revision, utcnow
+from ingest.store.models import Article, Entry, Feed, PageQueue, Revision, UTCDateTime, utcnow
 from ingest.store.rowupdate import update_row
 from ingest.store.similar import index_text, link_article
 from ingest.store.upsert import insert_ignore
@@ -459,17 +459,29 @@ def _entry_fields(item: PreparedEntry) -> dict[str, object]:
     }
 
 
-_PENDING = (  # built once: read after every feed update with full text
+# Built once: read after every feed update with full text, and made due by `feeds add`
+_PENDING_OF_FEED = (
     sa.select(Article.id)
     .join(Entry, Entry.article_id == Article.id)
     .where(Entry.feed_id == sa.bindparam("feed_id"), Article.extraction == "pending")
-    .distinct()
-    .order_by(Article.id)
+)
+_PENDING = _PENDING_OF_FEED.distinct().order_by(Article.id)
+_DUE_NOW = (
+    sa.update(PageQueue)
+    .where(PageQueue.article_id.in_(_PENDING_OF_FEED))
+    .values(due_at=sa.func.coalesce(PageQueue.due_at, sa.bindparam("now", type_=UTCDateTime)))
 )
 
 
 def _pending_articles(conn: sa.Connection, feed_id: int) -> list[int]:
     return list(conn.execute(_PENDING, {"feed_id": feed_id}).scalars())
+
+
+def make_pending_due(conn: sa.Connection, feed_id: int, now: datetime) -> None:
+    """Put the feed's pending pages on the queue now (`due_at`), for a worker that records a
+    feed but leaves its pages to later (`feeds add`): the daemon's page claim, or the next
+    fetch, takes them instead of waiting for the feed's next poll."""
+    conn.execute(_DUE_NOW, {"feed_id": feed_id, "now": now})
 
 
 def pending_articles(engine: Engine, feed_id: int) -> list[int]:

@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
-from ingest.store.entries import ID_CHUNK
 from ingest.store.leases import free, take_leases
-from ingest.store.models import Article, Entry, Feed, PageQueue, UTCDateTime, utcnow
+from ingest.store.models import Article, Entry, Feed, PageQueue, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,21 +117,6 @@ def lease_articles(
             .returning(PageQueue.article_id)
         ).scalars()
         return sorted(rows)
-
-
-_DUE_NOW = (  # built once: run for every feed `feeds add` records
-    sa.update(PageQueue)
-    .where(PageQueue.article_id.in_(sa.bindparam("ids", expanding=True)))
-    .values(due_at=sa.func.coalesce(PageQueue.due_at, sa.bindparam("now", type_=UTCDateTime)))
-)
-
-
-def schedule_articles(conn: Connection, pending: Sequence[int], now: datetime) -> None:
-    """Put pending pages (as read in the caller's transaction) on the queue now (`due_at`), for
-    a worker that records a feed but leaves its pages to later (`feeds add`): the daemon's page
-    claim, or the next fetch, takes them instead of waiting for the feed's next poll."""
-    for start in range(0, len(pending), ID_CHUNK):
-        conn.execute(_DUE_NOW, {"ids": list(pending[start : start + ID_CHUNK]), "now": now})
 
 
 def defer_article(engine: Engine, article_id: int, until: datetime, owner: str) -> None:
