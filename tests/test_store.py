@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -252,6 +253,33 @@ def test_opening_a_current_archive_is_one_read_that_never_waits_for_writers(db_u
         )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_the_pipelines_reads_never_wait_for_another_writer(engine: Engine) -> None:
+    """A run reads its pages' URLs, a feed's pending pages and a page's validators on its
+    writer thread: while another process holds SQLite's write lock (a daemon's big feed), those
+    reads answer at once from the last commit, not after the busy timeout (30 s)."""
+    from ingest.records import ParsedEntry
+    from ingest.store import articles, entries
+
+    feed_id, _ = feeds.add_feed(engine, "http://example.org/feed.xml")
+    item = ParsedEntry(guid="a", link="http://example.org/a", title="A", summary="<p>a</p>")
+    with engine.begin() as conn:
+        [article_id] = entries.record(conn, feed_id, [item], fulltext=True).pending
+    other = open_archive(str(engine.url))
+    reads = {
+        "article_url": lambda: articles.article_url(engine, article_id),
+        "recheck_validators": lambda: articles.recheck_validators(engine, article_id)[0],
+        "pending_articles": lambda: entries.pending_articles(engine, feed_id),
+    }
+    with other.begin() as held, ThreadPoolExecutor(1) as pool:  # BEGIN IMMEDIATE: the lock
+        held.exec_driver_sql("UPDATE article SET url = 'http://example.org/moved'")
+        answers = {name: pool.submit(read).result(timeout=5) for name, read in reads.items()}
+    assert answers == {
+        "article_url": "http://example.org/a",
+        "recheck_validators": "http://example.org/a",
+        "pending_articles": [article_id],
+    }
 
 
 def test_upgrading_an_0009_archive_moves_page_work_to_the_queue_table(db_url: str) -> None:
