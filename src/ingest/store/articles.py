@@ -348,16 +348,18 @@ def _metadata(extracted: Extracted, article: Any) -> dict[str, object]:
     }
 
 
+_VALIDATORS = sa.select(Article.url, Article.etag, Article.last_modified).where(
+    Article.id == sa.bindparam("article_id")
+)  # built once, like _ARTICLE_URL: every re-check reads it
+
+
 def recheck_validators(engine: Engine, article_id: int) -> tuple[str | None, Validators]:
     """The URL of an article's page and the validators of its last response (conditional GET).
 
     The URL that was fetched, not the page's rel=canonical: the page named that itself, and its
     address may be one the policy refuses (every re-check would then "fail")."""
-    query = sa.select(Article.url, Article.etag, Article.last_modified).where(
-        Article.id == article_id
-    )
     with reading(engine) as conn:
-        row = conn.execute(query).first()
+        row = conn.execute(_VALIDATORS, {"article_id": article_id}).first()
     if row is None:
         return None, Validators()
     return row[0], Validators(row[1], row[2])
