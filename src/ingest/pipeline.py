@@ -599,8 +599,9 @@ class Pipeline:
             with self.engine.begin() as conn:
                 if log:
                     self._log_one(conn, "feed", result, state.id, None)
-                outcome = (
-                    entries.record(
+                outcome = None
+                if prepared is not None:
+                    outcome = entries.record(
                         conn,
                         state.id,
                         prepared.entries,
@@ -608,11 +609,8 @@ class Pipeline:
                         thresholds=self.thresholds,
                         skipped=prepared.skipped,
                     )
-                    if prepared
-                    else None
-                )
-                if outcome is not None and queue_pages and outcome.pending:
-                    entries.make_pending_due(conn, state.id, now)
+                    if queue_pages and outcome.pending:
+                        entries.make_pending_due(conn, state.id, now)
                 published = entries.recent_publication_times(conn, state.id, schedule.PACE_SAMPLE)
                 values = self._success_values(state, result, parsed, declared_by, published, now)
                 return outcome, feeds.complete_feed(conn, self.owner, state.id, values)
